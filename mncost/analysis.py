@@ -1,0 +1,159 @@
+"""``analyze()``: spec + hardware → per-layer roofline result, the library's main entry point."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import OptionError
+from .hardware import HardwareProfile, load_hardware
+from .roofline import LayerTiming, time_layer
+from .spec import ArchSpec, load_spec
+from .walk import Walk, walk
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    macs: int
+    params: int
+    bn_params: int
+    weight_bytes: int
+    activation_bytes: int
+    elementwise_ops: int
+    attention_macs: int
+    latency_s: float
+    memory_bound_share: float  # share of predicted latency spent in memory-bound layers
+    layers: int
+    memory_bound_layers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conventions:
+    """Counting switches that users disagree on (README, "Counting conventions")."""
+
+    include_bn_params: bool = False
+    fused_attention: bool = False
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Counts and roofline prediction of one model configuration on one hardware profile."""
+
+    model: str
+    hardware: str
+    alpha: float
+    resolution: int
+    batch: int
+    width_rule: str
+    conventions: Conventions
+    spec: ArchSpec
+    profile: HardwareProfile
+    layers: tuple[LayerTiming, ...]
+    totals: Totals
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON schema of ``mncost analyze --format json``."""
+        return {
+            "model": self.model,
+            "hardware": self.hardware,
+            "alpha": self.alpha,
+            "resolution": self.resolution,
+            "batch": self.batch,
+            "width_rule": self.width_rule,
+            "conventions": asdict(self.conventions),
+            "hardware_profile": {
+                "peak_macs_per_s": self.profile.peak_macs_per_s,
+                "mem_bw_bytes_per_s": self.profile.mem_bw_bytes_per_s,
+                "ridge_macs_per_byte": self.profile.ridge_macs_per_byte,
+                "weight_dtype": self.profile.weight_dtype,
+                "activation_dtype": self.profile.activation_dtype,
+            },
+            "totals": asdict(self.totals),
+            "layers": [layer_dict(layer) for layer in self.layers],
+        }
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per layer, raw numbers, unit-suffixed columns."""
+        import pandas as pd
+
+        return pd.DataFrame([layer_dict(layer) for layer in self.layers], columns=LAYER_COLUMNS)
+
+
+LAYER_COLUMNS = [f.name for f in fields(LayerTiming)]
+
+
+def layer_dict(layer: LayerTiming) -> dict[str, Any]:
+    row = {name: getattr(layer, name) for name in LAYER_COLUMNS}
+    row["in_shape"] = list(layer.in_shape)
+    row["out_shape"] = list(layer.out_shape)
+    return row
+
+
+def summarize(layers: tuple[LayerTiming, ...]) -> Totals:
+    latency = sum(layer.latency_s for layer in layers)
+    memory_latency = sum(layer.latency_s for layer in layers if layer.bound == "memory")
+    return Totals(
+        macs=sum(layer.macs for layer in layers),
+        params=sum(layer.params for layer in layers),
+        bn_params=sum(layer.bn_params for layer in layers),
+        weight_bytes=sum(layer.weight_bytes for layer in layers),
+        activation_bytes=sum(layer.activation_bytes for layer in layers),
+        elementwise_ops=sum(layer.elementwise_ops for layer in layers),
+        attention_macs=sum(layer.attention_macs for layer in layers),
+        latency_s=latency,
+        memory_bound_share=memory_latency / latency if latency else 0.0,
+        layers=len(layers),
+        memory_bound_layers=sum(1 for layer in layers if layer.bound == "memory"),
+    )
+
+
+def check_batch(batch: int) -> int:
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise OptionError(f"--batch must be a positive integer, got {batch!r}")
+    return batch
+
+
+def analyze_walk(w: Walk, hw: HardwareProfile, *, batch: int = 1, conventions: Conventions = Conventions()) -> AnalysisResult:
+    batch = check_batch(batch)
+    layers = tuple(time_layer(layer, hw, batch=batch, include_bn_params=conventions.include_bn_params) for layer in w.layers)
+    return AnalysisResult(
+        model=w.spec.name,
+        hardware=hw.name,
+        alpha=w.alpha,
+        resolution=w.resolution,
+        batch=batch,
+        width_rule=w.width_rule,
+        conventions=conventions,
+        spec=w.spec,
+        profile=hw,
+        layers=layers,
+        totals=summarize(layers),
+    )
+
+
+def analyze(
+    model: str | Path | ArchSpec,
+    hw: str | Path | HardwareProfile = "cpu",
+    *,
+    alpha: float = 1.0,
+    resolution: int | None = None,
+    rho: float | None = None,
+    batch: int = 1,
+    width_rule: str | None = None,
+    include_bn_params: bool = False,
+    fused_attention: bool = False,
+) -> AnalysisResult:
+    """Count ``model`` layer by layer and predict its latency on ``hw``.
+
+    ``model`` is a built-in name (``"v3-large"``), a spec path or an ArchSpec;
+    ``hw`` a built-in profile name, a profile path or a HardwareProfile.
+    """
+    spec = model if isinstance(model, ArchSpec) else load_spec(model)
+    profile = hw if isinstance(hw, HardwareProfile) else load_hardware(hw)
+    conventions = Conventions(include_bn_params=include_bn_params, fused_attention=fused_attention)
+    w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, fused_attention=fused_attention)
+    return analyze_walk(w, profile, batch=batch, conventions=conventions)

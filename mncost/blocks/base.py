@@ -1,0 +1,121 @@
+"""The block registry, the fields every block shares, and the per-walk context.
+
+A block type is a frozen record class (its YAML keys) plus an ``expand`` function
+that turns one block instance into executed layers. Registering a type twice is a
+bug and raises; an unknown ``type:`` in a spec is a user error with suggestions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from ..ops import LayerCost, Shape
+from ..schema import meta, positive
+from ..width import SCALE, WidthPolicy, WidthRule, make_divisible, parse_width_policy
+
+
+@dataclass(frozen=True, kw_only=True)
+class Block:
+    """Keys every block accepts: ``n`` repeats (only the first keeps its stride),
+    an optional ``name`` and the ``width`` policy of its channel counts."""
+
+    TYPE: ClassVar[str] = ""
+
+    n: int = field(default=1, metadata=meta(check=positive))
+    name: str | None = None
+    width: WidthPolicy = field(default_factory=dict, metadata=meta(parse=parse_width_policy))
+    where: str = field(default="", metadata=meta(internal=True))
+    line: int | None = field(default=None, metadata=meta(internal=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SESettings:
+    """Squeeze-and-excitation shared by a spec's blocks (V3 paper, Sec. 5.3)."""
+
+    ratio: float = field(default=0.25, metadata=meta(check=positive))
+    act: str = "relu"
+    gate: str = "hsigmoid"
+    of: str = "hidden"  # squeeze width computed from the expanded (hidden) width
+
+
+class BlockContext:
+    """What a block needs to know during a walk: α, the width rule and spec-wide settings."""
+
+    def __init__(
+        self,
+        *,
+        alpha: float,
+        rule_name: str,
+        rule: WidthRule,
+        divisor: int,
+        round_limit: float,
+        se: SESettings,
+        fused_attention: bool = False,
+    ) -> None:
+        self.alpha = alpha
+        self.rule_name = rule_name
+        self.rule = rule
+        self.divisor = divisor
+        self.round_limit = round_limit
+        self.se = se
+        self.fused_attention = fused_attention
+
+    def channels(self, count: int, policy: WidthPolicy) -> int:
+        """A channel count from the spec, scaled by α under the block's width policy."""
+        mode = policy.get(self.rule_name) or policy.get("*") or SCALE
+        return mode.apply(count, self.alpha, self.divisor, self.round_limit)
+
+    def divisible(self, value: float) -> int:
+        return make_divisible(value, self.divisor, round_limit=self.round_limit)
+
+    def hidden(self, in_channels: int, ratio: float | None, exp: int | None, policy: WidthPolicy) -> int:
+        """Expanded width of an inverted bottleneck under the active width rule."""
+        how = self.rule.hidden
+        if how == "exp_scaled":
+            if exp is None:
+                raise ValueError(f"width rule {self.rule_name!r} derives the hidden width from 'exp', which this block lacks")
+            return self.channels(exp, policy)
+        if ratio is None:
+            raise ValueError(f"width rule {self.rule_name!r} derives the hidden width from 'expand', which this block lacks")
+        if how == "round_ratio":
+            return int(round(in_channels * ratio))
+        return self.divisible(in_channels * ratio)
+
+    def squeeze(self, channels: int, ratio: float) -> int:
+        """Squeeze-excite bottleneck width: make_divisible(C·ratio) (``floor``: C // (1/ratio))."""
+        if self.rule.se_round == "floor":
+            return self.divisible(channels // round(1 / ratio))
+        return self.divisible(channels * ratio)
+
+
+Expand = Callable[[Any, BlockContext, Shape, str], "tuple[list[LayerCost], Shape]"]
+
+
+@dataclass(frozen=True)
+class BlockType:
+    name: str
+    record: type[Block]
+    expand: Expand
+    summary: str
+
+
+BLOCK_TYPES: dict[str, BlockType] = {}
+
+B = TypeVar("B", bound=Block)
+
+
+def register(record: type[B], summary: str) -> Callable[[Callable[[B, BlockContext, Shape, str], tuple[list[LayerCost], Shape]]], Any]:
+    """Register ``record.TYPE`` with the decorated expand function; duplicates raise."""
+
+    def decorate(fn: Callable[[B, BlockContext, Shape, str], tuple[list[LayerCost], Shape]]) -> Any:
+        name = record.TYPE
+        if not name:
+            raise TypeError(f"{record.__name__} has no TYPE")
+        if name in BLOCK_TYPES:
+            raise KeyError(f"block type {name!r} registered twice")
+        BLOCK_TYPES[name] = BlockType(name, record, fn, summary)
+        return fn
+
+    return decorate

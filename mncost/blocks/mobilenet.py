@@ -1,0 +1,99 @@
+"""MobileNet V1–V3 blocks: depthwise-separable, inverted residual, squeeze-and-excitation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .. import ops
+from ..ops import Activation, LayerCost, Shape
+from ..schema import at_least, meta, positive
+from .base import Block, BlockContext, register
+
+
+def squeeze_excite(ctx: BlockContext, name: str, kind: str, shape: Shape) -> list[LayerCost]:
+    """SE on a C×H×W map: pool → 1×1 conv C→S (+bias, act) → 1×1 conv S→C (+bias, gate) → scale.
+
+    S = make_divisible(C · ratio) under the width rule (MobileNetV3 paper, Sec. 5.3).
+    """
+    c = shape[0]
+    squeeze = ctx.squeeze(c, ctx.se.ratio)
+    pool = ops.global_pool(f"{name}.pool", kind, shape)
+    reduce = ops.conv2d(f"{name}.reduce", kind, pool.out_shape, squeeze, 1, bias=True, bn=False, act=ctx.se.act, op="se_fc")
+    expand = ops.conv2d(f"{name}.expand", kind, reduce.out_shape, c, 1, bias=True, bn=False, act=ctx.se.gate, op="se_fc")
+    scale = ops.channel_scale(f"{name}.scale", kind, shape)
+    return [pool, reduce, expand, scale]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DepthwiseSeparable(Block):
+    """MobileNetV1 block: depthwise k×k (+BN, act), optional SE, pointwise 1×1 (+BN, act)."""
+
+    TYPE: ClassVar[str] = "dsconv"
+    out: int = field(metadata=meta(check=positive))
+    k: int = field(default=3, metadata=meta(check=positive))
+    stride: int = field(default=1, metadata=meta(check=positive))
+    act: Activation = "relu"
+    pw_act: bool = True
+    se: bool = False
+    skip: bool = False  # residual when stride 1 and in == out (timm's ds blocks; not in V1)
+    kind: str = "ds"
+
+
+@register(DepthwiseSeparable, "V1 depthwise-separable block: dw k×k → (SE) → pw 1×1")
+def expand_dsconv(b: DepthwiseSeparable, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    c = shape[0]
+    out = ctx.channels(b.out, b.width)
+    dw = ops.conv2d(f"{name}.dw", b.kind, shape, c, b.k, stride=b.stride, groups=c, act=b.act)
+    layers = [dw]
+    if b.se:
+        layers += squeeze_excite(ctx, f"{name}.se", b.kind, dw.out_shape)
+    pw = ops.conv2d(f"{name}.pw", b.kind, dw.out_shape, out, 1, act=b.act if b.pw_act else "none")
+    layers.append(pw)
+    if b.skip and b.stride == 1 and out == c:
+        layers.append(ops.residual_add(f"{name}.add", b.kind, pw.out_shape))
+    return layers, pw.out_shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvertedResidual(Block):
+    """MobileNetV2/V3 inverted residual: expand 1×1 → depthwise k×k → (SE) → linear project 1×1.
+
+    The expansion is given as a ratio ``expand`` (t, of the input width) and/or as
+    the paper table's absolute ``exp`` size; the width rule picks which one is used.
+    The expand conv is skipped when the hidden width equals the input width, and the
+    residual is added when stride is 1 and in == out (unless ``skip: false``).
+    """
+
+    TYPE: ClassVar[str] = "ir"
+    out: int = field(metadata=meta(check=positive))
+    k: int = field(default=3, metadata=meta(check=positive))
+    stride: int = field(default=1, metadata=meta(check=positive))
+    expand: float | None = field(default=None, metadata=meta(check=at_least(1.0)))
+    exp: int | None = field(default=None, metadata=meta(check=positive))
+    se: bool = False
+    act: Activation = "relu6"
+    skip: bool = True
+    kind: str = "ir"
+
+
+@register(InvertedResidual, "V2/V3 inverted residual: pw expand → dw k×k → (SE) → pw project, residual")
+def expand_ir(b: InvertedResidual, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    c = shape[0]
+    out = ctx.channels(b.out, b.width)
+    hidden = ctx.hidden(c, b.expand, b.exp, b.width)
+    layers: list[LayerCost] = []
+    x = shape
+    if hidden != c:
+        expand = ops.conv2d(f"{name}.expand", b.kind, x, hidden, 1, act=b.act)
+        layers.append(expand)
+        x = expand.out_shape
+    dw = ops.conv2d(f"{name}.dw", b.kind, x, hidden, b.k, stride=b.stride, groups=hidden, act=b.act)
+    layers.append(dw)
+    if b.se:
+        layers += squeeze_excite(ctx, f"{name}.se", b.kind, dw.out_shape)
+    project = ops.conv2d(f"{name}.project", b.kind, dw.out_shape, out, 1)
+    layers.append(project)
+    if b.skip and b.stride == 1 and out == c:
+        layers.append(ops.residual_add(f"{name}.add", b.kind, project.out_shape))
+    return layers, project.out_shape

@@ -1,0 +1,30 @@
+"""The architecture specs and hardware profiles installed with mncost.
+
+An installed wheel carries them as ``mncost/builtin_specs`` and ``mncost/builtin_hardware``
+(see pyproject.toml); a source checkout or editable install reads the repository's
+top-level ``specs/`` and ``hardware/`` folders directly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _folder(installed: str, checkout: str) -> Path:
+    inside = _PACKAGE / installed
+    return inside if inside.is_dir() else _PACKAGE.parent / checkout
+
+
+@lru_cache(maxsize=None)
+def spec_files() -> dict[str, Path]:
+    """Built-in spec name → file."""
+    return {p.stem: p for p in sorted(_folder("builtin_specs", "specs").glob("*.yaml"))}
+
+
+@lru_cache(maxsize=None)
+def hardware_files() -> dict[str, Path]:
+    """Built-in hardware profile name → file."""
+    return {p.stem: p for p in sorted(_folder("builtin_hardware", "hardware").glob("*.yaml"))}

@@ -1,0 +1,98 @@
+"""Hardware profiles: peak MAC/s, memory bandwidth and dtypes, each number with its source."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from . import builtin
+from .errors import HardwareError
+from .schema import Context, meta, parse_record, positive, require_mapping, suggest
+from .yamlio import load_file
+
+DType = Literal["int8", "uint8", "fp16", "bf16", "fp32"]
+DTYPE_BYTES: dict[str, int] = {"int8": 1, "uint8": 1, "fp16": 2, "bf16": 2, "fp32": 4}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HardwareProfile:
+    """A roofline: compute roof ``peak_macs_per_s`` and memory roof ``mem_bw_bytes_per_s``.
+
+    A file gives the peak and either the bandwidth or the ridge point (MACs/byte);
+    the other is derived. ``sources`` maps each number's key to where it comes from.
+    """
+
+    name: str
+    title: str = ""
+    kind: str = ""
+    peak_macs_per_s: float = field(metadata=meta(check=positive))
+    mem_bw_bytes_per_s: float = field(default=math.nan, metadata=meta(check=positive))
+    ridge_macs_per_byte: float = field(default=math.nan, metadata=meta(check=positive))
+    weight_dtype: DType = "int8"
+    activation_dtype: DType = "int8"
+    sources: dict[str, str] = field(default_factory=dict, metadata=meta(internal=True))
+    note: str = ""
+    file: str = field(default="", metadata=meta(internal=True))
+
+    @property
+    def ridge_point(self) -> float:
+        """MACs per byte at which the compute and memory roofs meet."""
+        return self.peak_macs_per_s / self.mem_bw_bytes_per_s
+
+    @property
+    def weight_bytes_per_param(self) -> int:
+        return DTYPE_BYTES[self.weight_dtype]
+
+    @property
+    def activation_bytes_per_elem(self) -> int:
+        return DTYPE_BYTES[self.activation_dtype]
+
+
+def parse_hardware(data: Any, ctx: Context) -> HardwareProfile:
+    top = require_mapping(data, "", ctx)
+    sources_raw = require_mapping(top.get("sources", {}), "sources", ctx)
+    sources = {}
+    for key, value in sources_raw.items():
+        if not isinstance(value, str):
+            raise ctx.fail(f"sources.{key}", "expected a string naming where the number comes from")
+        sources[str(key)] = value
+    hw = parse_record(HardwareProfile, top, "", ctx, ignore=("sources",), extra={"sources": sources, "file": ctx.doc.file})
+    has_bw = not math.isnan(hw.mem_bw_bytes_per_s)
+    has_ridge = not math.isnan(hw.ridge_macs_per_byte)
+    if has_bw == has_ridge:
+        raise ctx.fail("mem_bw_bytes_per_s", "give exactly one of mem_bw_bytes_per_s and ridge_macs_per_byte")
+    if has_ridge:
+        hw = dataclasses.replace(hw, mem_bw_bytes_per_s=hw.peak_macs_per_s / hw.ridge_macs_per_byte)
+    else:
+        hw = dataclasses.replace(hw, ridge_macs_per_byte=hw.peak_macs_per_s / hw.mem_bw_bytes_per_s)
+    return hw
+
+
+def load_hardware_file(path: Path, display: str | None = None) -> HardwareProfile:
+    doc = load_file(path, display)
+    return parse_hardware(doc.data, Context(doc, HardwareError))
+
+
+@lru_cache(maxsize=64)
+def _load_builtin(name: str) -> HardwareProfile:
+    path = builtin.hardware_files()[name]
+    return load_hardware_file(path, display=f"hardware/{path.name}")
+
+
+def load_hardware(hw: str | Path) -> HardwareProfile:
+    """A built-in profile name (``edgetpu``) or the path of a profile YAML file."""
+    text = str(hw)
+    if isinstance(hw, Path) or text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file():
+        return load_hardware_file(Path(text))
+    files = builtin.hardware_files()
+    if text in files:
+        return _load_builtin(text)
+    raise HardwareError(f"unknown hardware {text!r}{suggest(text, files)}; built-in profiles: {', '.join(files)}, or give a profile .yaml path")
+
+
+def builtin_hardware() -> list[HardwareProfile]:
+    return [load_hardware(name) for name in builtin.hardware_files()]

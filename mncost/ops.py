@@ -1,0 +1,203 @@
+"""Layer-level count formulas: the only place where MACs, params and traffic are computed.
+
+Conventions (see README, "Counting conventions"):
+- one multiply-accumulate is one MAC; BatchNorm is folded into the preceding conv,
+  so it adds no MACs and its parameters are reported apart (``bn_params``);
+- ``params`` are conv / linear weights and biases;
+- activation traffic is counted in elements, per image: a layer reads its input(s)
+  and writes its output once (conv + BN + activation run fused). Bytes are applied
+  later, from the hardware profile's dtypes;
+- element-wise work (activations, residual adds, gating, pooling, softmax) is not a
+  MAC: it is reported as ``elementwise_ops``, one per element touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Shape = tuple[int, ...]
+Activation = Literal["none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid"]
+
+ACTIVATIONS: tuple[str, ...] = ("none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCost:
+    """Hardware-independent cost of one executed layer, per image (batch 1)."""
+
+    name: str
+    op: str
+    kind: str
+    in_shape: Shape
+    out_shape: Shape
+    macs: int
+    params: int
+    bn_params: int
+    act_read_elems: int
+    act_write_elems: int
+    elementwise_ops: int
+    attention_macs: int = 0  # the share of ``macs`` spent in Q·Kᵀ and A·V products
+
+    @property
+    def act_elems(self) -> int:
+        return self.act_read_elems + self.act_write_elems
+
+
+def numel(shape: Shape) -> int:
+    total = 1
+    for dim in shape:
+        total *= dim
+    return total
+
+
+def conv_out_size(size: int, k: int, stride: int, padding: int) -> int:
+    """floor((size + 2·padding − k) / stride) + 1, the PyTorch Conv2d rule."""
+    return (size + 2 * padding - k) // stride + 1
+
+
+def same_padding(k: int) -> int:
+    """Symmetric padding that keeps size/stride: (k − 1) // 2, as torchvision and timm use."""
+    return (k - 1) // 2
+
+
+def conv2d(
+    name: str,
+    kind: str,
+    in_shape: Shape,
+    out_channels: int,
+    k: int,
+    *,
+    stride: int = 1,
+    groups: int = 1,
+    bias: bool = False,
+    bn: bool = True,
+    act: str = "none",
+    padding: int | None = None,
+    op: str | None = None,
+) -> LayerCost:
+    """Conv2d (+ folded BN + activation).
+
+    MACs = C_out · H_out · W_out · (C_in / groups) · k²;
+    params = C_out · (C_in / groups) · k² (+ C_out bias); BN params = 2 · C_out.
+    """
+    c_in, h, w = in_shape
+    if c_in % groups or out_channels % groups:
+        raise ValueError(f"{name}: groups={groups} must divide in ({c_in}) and out ({out_channels}) channels")
+    pad = same_padding(k) if padding is None else padding
+    h_out, w_out = conv_out_size(h, k, stride, pad), conv_out_size(w, k, stride, pad)
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{name}: a {h}x{w} input shrinks to nothing under k={k}, stride={stride}")
+    weights = out_channels * (c_in // groups) * k * k
+    out_shape = (out_channels, h_out, w_out)
+    out_elems = numel(out_shape)
+    if op is None:
+        if groups == c_in and groups == out_channels and groups > 1:
+            op = "dwconv"
+        elif k == 1:
+            op = "pwconv"
+        else:
+            op = "conv"
+    return LayerCost(
+        name=name,
+        op=op,
+        kind=kind,
+        in_shape=in_shape,
+        out_shape=out_shape,
+        macs=weights * h_out * w_out,
+        params=weights + (out_channels if bias else 0),
+        bn_params=2 * out_channels if bn else 0,
+        act_read_elems=numel(in_shape),
+        act_write_elems=out_elems,
+        elementwise_ops=out_elems if act != "none" else 0,
+    )
+
+
+def linear(name: str, kind: str, in_features: int, out_features: int, *, bias: bool = True, act: str = "none") -> LayerCost:
+    """Fully connected layer: MACs = in · out; params = in · out (+ out bias)."""
+    return LayerCost(
+        name=name,
+        op="fc",
+        kind=kind,
+        in_shape=(in_features,),
+        out_shape=(out_features,),
+        macs=in_features * out_features,
+        params=in_features * out_features + (out_features if bias else 0),
+        bn_params=0,
+        act_read_elems=in_features,
+        act_write_elems=out_features,
+        elementwise_ops=out_features if act != "none" else 0,
+    )
+
+
+def global_pool(name: str, kind: str, in_shape: Shape) -> LayerCost:
+    """Global average pool: C·H·W additions, no MACs; reads C·H·W, writes C."""
+    c = in_shape[0]
+    return LayerCost(
+        name=name,
+        op="pool",
+        kind=kind,
+        in_shape=in_shape,
+        out_shape=(c, 1, 1),
+        macs=0,
+        params=0,
+        bn_params=0,
+        act_read_elems=numel(in_shape),
+        act_write_elems=c,
+        elementwise_ops=numel(in_shape),
+    )
+
+
+def residual_add(name: str, kind: str, shape: Shape) -> LayerCost:
+    """x + f(x): reads both operands, writes the sum; one op per element."""
+    elems = numel(shape)
+    return LayerCost(name, "add", kind, shape, shape, 0, 0, 0, 2 * elems, elems, elems)
+
+
+def channel_scale(name: str, kind: str, shape: Shape, *, params: int = 0) -> LayerCost:
+    """x · g with a per-channel gate (SE gating, layer scale): reads x and the C gates."""
+    elems = numel(shape)
+    c = shape[0]
+    gate_reads = c if params == 0 else 0  # a learned scale is a weight, not an activation
+    return LayerCost(name, "scale", kind, shape, shape, 0, params, 0, elems + gate_reads, elems, elems)
+
+
+def attention_matmuls(
+    name: str,
+    kind: str,
+    *,
+    heads: int,
+    q_len: int,
+    kv_len: int,
+    key_dim: int,
+    value_dim: int,
+    materialize_scores: bool = True,
+) -> LayerCost:
+    """Multi-query attention core: Q·Kᵀ then softmax then A·V.
+
+    MACs = heads · Lq · Lk · d_k  +  heads · Lq · Lk · d_v  (shared K and V: one head).
+    Reads Q (heads·Lq·d_k), K (Lk·d_k), V (Lk·d_v); writes heads·Lq·d_v. When the
+    attention matrix is materialized (no fused kernel) it is written once and read
+    once more: + 2·heads·Lq·Lk. Softmax is heads·Lq·Lk element-wise ops.
+    """
+    scores = heads * q_len * kv_len
+    macs = scores * key_dim + scores * value_dim
+    reads = heads * q_len * key_dim + kv_len * key_dim + kv_len * value_dim
+    writes = heads * q_len * value_dim
+    if materialize_scores:
+        reads += scores
+        writes += scores
+    return LayerCost(
+        name=name,
+        op="attention",
+        kind=kind,
+        in_shape=(heads, q_len, key_dim),
+        out_shape=(heads, q_len, value_dim),
+        macs=macs,
+        params=0,
+        bn_params=0,
+        act_read_elems=reads,
+        act_write_elems=writes,
+        elementwise_ops=scores,
+        attention_macs=macs,
+    )

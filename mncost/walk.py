@@ -1,0 +1,89 @@
+"""Walk a spec at a given α, resolution and width rule into the list of executed layers."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from .blocks import BLOCK_TYPES, BlockContext
+from .errors import OptionError, SpecError
+from .ops import LayerCost, Shape
+from .spec import ArchSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """Per-image layer costs of one configuration of one spec."""
+
+    spec: ArchSpec
+    alpha: float
+    resolution: int
+    width_rule: str
+    layers: tuple[LayerCost, ...]
+    out_shape: Shape
+
+
+def resolve_resolution(spec: ArchSpec, resolution: int | None = None, rho: float | None = None) -> int:
+    """``--resolution N`` or ``--rho R`` (N = round(R × default)); neither: the spec's default."""
+    if resolution is not None and rho is not None:
+        raise OptionError("give --resolution or --rho, not both")
+    if rho is not None:
+        if not (math.isfinite(rho) and rho > 0):
+            raise OptionError(f"--rho must be a positive finite number, got {rho}")
+        resolution = round(rho * spec.resolution)
+        if resolution < 1:
+            raise OptionError(f"--rho {rho} gives resolution {resolution} for {spec.name}; expected at least 1")
+    if resolution is None:
+        return spec.resolution
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
+        raise OptionError(f"--resolution must be a positive integer, got {resolution!r}")
+    return resolution
+
+
+def check_alpha(alpha: float) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha <= 0:
+        raise OptionError(f"--alpha must be a positive finite number, got {alpha!r}")
+    return float(alpha)
+
+
+def walk(
+    spec: ArchSpec,
+    *,
+    alpha: float = 1.0,
+    resolution: int | None = None,
+    rho: float | None = None,
+    width_rule: str | None = None,
+    fused_attention: bool = False,
+) -> Walk:
+    """Expand repeats, scale widths and track shapes through every block of ``spec``."""
+    alpha = check_alpha(alpha)
+    res = resolve_resolution(spec, resolution, rho)
+    rule_name, rule = spec.rule(width_rule)
+    ctx = BlockContext(
+        alpha=alpha,
+        rule_name=rule_name,
+        rule=rule,
+        divisor=spec.divisor,
+        round_limit=spec.round_limit,
+        se=spec.se,
+        fused_attention=fused_attention,
+    )
+    shape: Shape = (spec.in_channels, res, res)
+    layers: list[LayerCost] = []
+    for stage in spec.stages:
+        index = 0
+        for block in stage.blocks:
+            expand = BLOCK_TYPES[block.TYPE].expand
+            for repeat in range(block.n):
+                instance = block
+                if repeat and getattr(block, "stride", 1) != 1:
+                    instance = dataclasses.replace(block, stride=1)  # type: ignore[call-arg]
+                label = block.name if block.name and block.n == 1 else f"{stage.name}.{index}"
+                try:
+                    new, shape = expand(instance, ctx, shape, label)
+                except ValueError as exc:
+                    raise SpecError(f"{exc} (α={alpha:g}, resolution {res})", file=spec.file, key=block.where, line=block.line) from None
+                layers.extend(new)
+                index += 1
+    return Walk(spec=spec, alpha=alpha, resolution=res, width_rule=rule_name, layers=tuple(layers), out_shape=shape)

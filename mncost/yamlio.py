@@ -1,0 +1,156 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Only the YAML core schema is accepted (no Python-object tags). Each mapping key's
+line number is kept so that validation errors can point at the line. Duplicate
+keys, alias bombs, deep nesting, non-UTF-8 and oversized files are refused with
+a one-line error instead of being silently accepted or exhausting memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import MncostError
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class Located:
+    """A loaded document plus the line (1-based) of every key path seen in it."""
+
+    data: Any
+    file: str
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, path: str) -> int | None:
+        """Line of ``path`` or of its nearest located parent."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            if cut <= 0:
+                return self.lines.get(path)
+            path = path[:cut]
+
+
+def join_path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[str, int] = {}
+        self.nodes = 0
+        self.scalar_constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, message: str, node: yaml.Node, path: str) -> MncostError:
+        return MncostError(message, file=self.file, key=path or None, line=node.start_mark.line + 1)
+
+    def build(self, node: yaml.Node, path: str, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(f"document expands to more than {MAX_NODES} values (alias bomb?)", node, path)
+        if depth > MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node, path)
+        if node.tag not in _SAFE_TAGS:
+            raise self.fail(f"YAML tag {node.tag!r} is not allowed (only plain data is read)", node, path)
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_TAGS:
+                    raise self.fail("mapping keys must be plain strings", key_node, path)
+                key = str(self.scalar_constructor.construct_object(key_node))
+                if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
+                    raise self.fail("merge keys (<<) are not supported", key_node, path)
+                child = join_path(path, key)
+                if key in out:
+                    raise self.fail(f"duplicate key {key!r}", key_node, child)
+                self.lines[child] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, child, depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, join_path(path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self.scalar_constructor.construct_object(node)
+
+
+def _check_events(text: str, file: str) -> None:
+    """Refuse deep nesting before the (recursive) composer sees it."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise MncostError(f"nesting deeper than {MAX_DEPTH} levels", file=file, line=line)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentStartEvent) and getattr(event, "explicit", False) and depth == 0:
+                pass
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, file) from None
+
+
+def _syntax_error(exc: yaml.YAMLError, file: str) -> MncostError:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return MncostError(f"YAML syntax error: {problem}", file=file, line=mark.line + 1 if mark else None)
+
+
+def loads(text: str, file: str = "<string>") -> Located:
+    """Parse one YAML document from ``text``."""
+    _check_events(text, file)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, file) from None
+    if not nodes or nodes[0] is None:
+        raise MncostError("file is empty (expected a YAML mapping)", file=file)
+    if len(nodes) > 1:
+        raise MncostError("expected one YAML document, found several", file=file)
+    builder = _Builder(file)
+    data = builder.build(nodes[0], "", 0)
+    return Located(data=data, file=file, lines=builder.lines)
+
+
+def load_file(path: Path, display: str | None = None) -> Located:
+    """Read and parse a YAML file, refusing binary, non-UTF-8 and oversized files."""
+    name = display or str(path)
+    if not path.exists():
+        raise MncostError("file not found", file=name)
+    if path.is_dir():
+        raise MncostError("is a directory, expected a YAML file", file=name)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise MncostError(f"file is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit", file=name)
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise MncostError("binary file (contains NUL bytes), expected YAML text", file=name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MncostError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+    return loads(text, name)
