@@ -18,13 +18,17 @@ def _folder(installed: str, checkout: str) -> Path:
     return inside if inside.is_dir() else _PACKAGE.parent / checkout
 
 
+def _order(path: Path) -> str:
+    return path.stem.replace("-", "~")  # v1 before v1-cifar
+
+
 @lru_cache(maxsize=None)
 def spec_files() -> dict[str, Path]:
     """Built-in spec name → file."""
-    return {p.stem: p for p in sorted(_folder("builtin_specs", "specs").glob("*.yaml"))}
+    return {p.stem: p for p in sorted(_folder("builtin_specs", "specs").glob("*.yaml"), key=_order)}
 
 
 @lru_cache(maxsize=None)
 def hardware_files() -> dict[str, Path]:
     """Built-in hardware profile name → file."""
-    return {p.stem: p for p in sorted(_folder("builtin_hardware", "hardware").glob("*.yaml"))}
+    return {p.stem: p for p in sorted(_folder("builtin_hardware", "hardware").glob("*.yaml"), key=_order)}

@@ -199,6 +199,8 @@ def parse_record(
         if check is not None and value is not None:
             expected = check(value)
             if expected:
+                if isinstance(value, int):
+                    expected = expected.replace("number", "integer")
                 raise ctx.fail(key_path, f"expected {expected}, got {describe(raw)}")
         values[name] = value
     return cls(**values)

@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from .schema import Context, describe, parse_record, suggest
 
-WidthModeName = Literal["scale", "fixed", "at_least_1"]
+WidthModeName = Literal["scale", "fixed", "at_least_1", "times_input"]
+MODE_NAMES = ("scale", "fixed", "at_least_1", "times_input")
 HiddenRule = Literal["exp_scaled", "round_ratio", "divisible_ratio"]
 SERound = Literal["floor", "exact"]
 
@@ -40,14 +41,21 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None,
 class WidthMode:
     """How one channel count follows α.
 
-    ``scale``: make_divisible(c·α); ``fixed``: c; ``at_least_1``: make_divisible(c·max(1, α)).
+    ``scale``: make_divisible(c·α); ``fixed``: c; ``at_least_1``: make_divisible(c·max(1, α));
+    ``times_input``: ``factor`` × the (already scaled) input width, e.g. torchvision's
+    V3 head conv ``6 * lastconv_input_channels``.
     With ``fixed_below`` set, the count stays c while α < fixed_below (timm's fix_stem).
     """
 
     mode: WidthModeName = "scale"
     fixed_below: float | None = None
+    factor: int | None = None
 
-    def apply(self, channels: int, alpha: float, divisor: int, round_limit: float) -> int:
+    def apply(self, channels: int, alpha: float, divisor: int, round_limit: float, in_channels: int) -> int:
+        if self.mode == "times_input":
+            if self.factor is None or self.factor < 1:
+                raise ValueError("width mode times_input needs a positive integer 'factor'")
+            return self.factor * in_channels
         if self.mode == "fixed" or (self.fixed_below is not None and alpha < self.fixed_below):
             return channels
         factor = max(1.0, alpha) if self.mode == "at_least_1" else alpha
@@ -65,18 +73,23 @@ def parse_width_policy(raw: Any, path: str, ctx: Context) -> WidthPolicy:
     if isinstance(raw, str):
         return {"*": _parse_mode(raw, path, ctx)}
     if isinstance(raw, dict):
-        if "mode" in raw or "fixed_below" in raw:
+        if "mode" in raw or "fixed_below" in raw or "factor" in raw:
             return {"*": _parse_mode(raw, path, ctx)}
         return {str(rule): _parse_mode(value, f"{path}.{rule}", ctx) for rule, value in raw.items()}
-    raise ctx.fail(path, f"expected a width mode (scale, fixed, at_least_1) or a mapping, got {describe(raw)}")
+    raise ctx.fail(path, f"expected a width mode ({', '.join(MODE_NAMES)}) or a mapping, got {describe(raw)}")
 
 
 def _parse_mode(raw: Any, path: str, ctx: Context) -> WidthMode:
     if isinstance(raw, str):
-        if raw not in ("scale", "fixed", "at_least_1"):
-            raise ctx.fail(path, f"expected one of scale, fixed, at_least_1, got {raw!r}{suggest(raw, ['scale', 'fixed', 'at_least_1'])}")
+        if raw not in MODE_NAMES:
+            raise ctx.fail(path, f"expected one of {', '.join(MODE_NAMES)}, got {raw!r}{suggest(raw, MODE_NAMES)}")
+        if raw == "times_input":
+            raise ctx.fail(path, "times_input needs a factor: {mode: times_input, factor: N}")
         return WidthMode(mode=raw)  # type: ignore[arg-type]
-    return parse_record(WidthMode, raw, path, ctx)
+    mode = parse_record(WidthMode, raw, path, ctx)
+    if mode.mode == "times_input" and (mode.factor is None or mode.factor < 1):
+        raise ctx.fail(path, "times_input needs a positive integer factor")
+    return mode
 
 
 @dataclass(frozen=True, kw_only=True)

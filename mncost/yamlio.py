@@ -75,7 +75,8 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node, path)
         if node.tag not in _SAFE_TAGS:
-            raise self.fail(f"YAML tag {node.tag!r} is not allowed (only plain data is read)", node, path)
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(f"YAML tag {tag!r} is not allowed (only plain data is read)", node, path)
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}

@@ -62,10 +62,10 @@ class BlockContext:
         self.se = se
         self.fused_attention = fused_attention
 
-    def channels(self, count: int, policy: WidthPolicy) -> int:
+    def channels(self, count: int, policy: WidthPolicy, in_channels: int) -> int:
         """A channel count from the spec, scaled by α under the block's width policy."""
         mode = policy.get(self.rule_name) or policy.get("*") or SCALE
-        return mode.apply(count, self.alpha, self.divisor, self.round_limit)
+        return mode.apply(count, self.alpha, self.divisor, self.round_limit, in_channels)
 
     def divisible(self, value: float) -> int:
         return make_divisible(value, self.divisor, round_limit=self.round_limit)
@@ -76,7 +76,7 @@ class BlockContext:
         if how == "exp_scaled":
             if exp is None:
                 raise ValueError(f"width rule {self.rule_name!r} derives the hidden width from 'exp', which this block lacks")
-            return self.channels(exp, policy)
+            return self.channels(exp, policy, in_channels)
         if ratio is None:
             raise ValueError(f"width rule {self.rule_name!r} derives the hidden width from 'expand', which this block lacks")
         if how == "round_ratio":

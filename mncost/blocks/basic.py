@@ -29,7 +29,7 @@ class Conv(Block):
 
 @register(Conv, "k×k convolution with optional groups, bias, folded BN and activation")
 def expand_conv(b: Conv, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
-    out = ctx.channels(b.out, b.width)
+    out = ctx.channels(b.out, b.width, shape[0])
     if shape[0] % b.groups or out % b.groups:
         raise ValueError(f"groups={b.groups} must divide the input ({shape[0]}) and output ({out}) channels")
     layer = ops.conv2d(name, b.kind, shape, out, b.k, stride=b.stride, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding)
@@ -72,7 +72,7 @@ class PWConv(Block):
 
 @register(PWConv, "pointwise 1×1 convolution")
 def expand_pwconv(b: PWConv, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
-    out = ctx.channels(b.out, b.width)
+    out = ctx.channels(b.out, b.width, shape[0])
     if shape[0] % b.groups or out % b.groups:
         raise ValueError(f"groups={b.groups} must divide the input ({shape[0]}) and output ({out}) channels")
     layer = ops.conv2d(name, b.kind, shape, out, 1, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act)
@@ -109,6 +109,6 @@ class FC(Block):
 
 @register(FC, "fully connected layer on the flattened input")
 def expand_fc(b: FC, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
-    out = ctx.channels(b.out, b.width)
+    out = ctx.channels(b.out, b.width, shape[0])
     layer = ops.linear(name, b.kind, ops.numel(shape), out, bias=b.bias, act=b.act)
     return [layer], layer.out_shape

@@ -43,7 +43,7 @@ class DepthwiseSeparable(Block):
 @register(DepthwiseSeparable, "V1 depthwise-separable block: dw k×k → (SE) → pw 1×1")
 def expand_dsconv(b: DepthwiseSeparable, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
     c = shape[0]
-    out = ctx.channels(b.out, b.width)
+    out = ctx.channels(b.out, b.width, shape[0])
     dw = ops.conv2d(f"{name}.dw", b.kind, shape, c, b.k, stride=b.stride, groups=c, act=b.act)
     layers = [dw]
     if b.se:
@@ -80,7 +80,7 @@ class InvertedResidual(Block):
 @register(InvertedResidual, "V2/V3 inverted residual: pw expand → dw k×k → (SE) → pw project, residual")
 def expand_ir(b: InvertedResidual, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
     c = shape[0]
-    out = ctx.channels(b.out, b.width)
+    out = ctx.channels(b.out, b.width, shape[0])
     hidden = ctx.hidden(c, b.expand, b.exp, b.width)
     layers: list[LayerCost] = []
     x = shape

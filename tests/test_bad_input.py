@@ -1,0 +1,95 @@
+"""Every malformed spec or profile ends with its exact one-line error and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import TESTS, expected_error, run_cli
+
+BAD_SPECS = sorted((TESTS / "bad_specs").glob("*.yaml"))
+BAD_HARDWARE = sorted((TESTS / "bad_hardware").glob("*.yaml"))
+
+
+def test_fixture_folders_are_populated():
+    assert len(BAD_SPECS) >= 20 and len(BAD_HARDWARE) >= 8
+
+
+@pytest.mark.parametrize("path", BAD_SPECS, ids=lambda p: p.stem)
+def test_bad_spec(capsys, path: Path):
+    code, out, err = run_cli(capsys, "analyze", str(path), "--format", "json")
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == [expected_error(path)]
+
+
+@pytest.mark.parametrize("path", BAD_HARDWARE, ids=lambda p: p.stem)
+def test_bad_hardware(capsys, path: Path):
+    code, out, err = run_cli(capsys, "analyze", "v2", "--hw", str(path), "--format", "json")
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == [expected_error(path)]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["analyze", "v2", "--alpha", "0"], "error: --alpha must be a positive finite number, got 0.0"),
+        (["analyze", "v2", "--alpha", "-1"], "error: --alpha must be a positive finite number, got -1.0"),
+        (["analyze", "v2", "--alpha", "nan"], "error: --alpha must be a positive finite number, got nan"),
+        (["analyze", "v2", "--alpha", "inf"], "error: --alpha must be a positive finite number, got inf"),
+        (["analyze", "v2", "--resolution", "0"], "error: --resolution must be a positive integer, got 0"),
+        (["analyze", "v2", "--rho", "0"], "error: --rho must be a positive finite number, got 0.0"),
+        (["analyze", "v2", "--rho", "0.001"], "error: --rho 0.001 gives resolution 0 for v2; expected at least 1"),
+        (["analyze", "v2", "--resolution", "160", "--rho", "0.5"], "error: give --resolution or --rho, not both"),
+        (["analyze", "v2", "--batch", "0"], "error: --batch must be a positive integer, got 0"),
+        (["analyze", "v3-larg"], "error: unknown model 'v3-larg' (did you mean 'v3-large'?); built-in models: v1, v1-cifar, v2, v3-large, v3-small, v4-conv-s, v4-conv-m, v4-conv-l, v4-hybrid-m, v4-hybrid-l, or give a spec .yaml path"),
+        (["analyze", "v2", "--hw", "edgtpu"], "error: unknown hardware 'edgtpu' (did you mean 'edgetpu'?); built-in profiles: cpu, dsp, edgetpu, gpu, or give a profile .yaml path"),
+        (["analyze", "v2", "--width-rule", "paper"], "error: specs/v2.yaml: width_rules: no width rule 'paper'; this spec defines: torchvision"),
+        (["analyze", "missing.yaml"], "error: missing.yaml: file not found"),
+    ],
+)
+def test_bad_options(capsys, args, message):
+    code, out, err = run_cli(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [message]
+
+
+def test_bad_option_type_is_one_line(capsys):
+    code, out, err = run_cli(capsys, "analyze", "v2", "--alpha", "abc")
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: ") and "--alpha" in err
+
+
+def test_binary_and_non_utf8_files(capsys, tmp_path):
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\x00\x01\x02")
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    for path, message in [(binary, "binary file (contains NUL bytes), expected YAML text"), (latin, "not UTF-8 text (byte 9)")]:
+        code, _, err = run_cli(capsys, "analyze", str(path))
+        assert code == 2
+        assert err.splitlines() == [f"error: {path}: {message}"]
+
+
+def test_alias_bomb_is_refused_quickly(capsys, tmp_path):
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev = chr(ord("a") + i - 1)
+        cur = chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 10) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    code, _, err = run_cli(capsys, "analyze", str(bomb))
+    assert code == 2
+    assert "alias bomb" in err and len(err.splitlines()) == 1
+
+
+def test_deep_nesting_is_refused(capsys, tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
+    code, _, err = run_cli(capsys, "analyze", str(deep))
+    assert code == 2
+    assert err.splitlines() == [f"error: {deep}:1: nesting deeper than 64 levels"]
