@@ -18,8 +18,15 @@ def _folder(installed: str, checkout: str) -> Path:
     return inside if inside.is_dir() else _PACKAGE.parent / checkout
 
 
+_SIZES = {"s": "1", "m": "2", "l": "3"}
+
+
 def _order(path: Path) -> str:
-    return path.stem.replace("-", "~")  # v1 before v1-cifar
+    """v1 before v1-cifar; v4-conv-s, -m, -l in size order."""
+    parts = path.stem.split("-")
+    if len(parts) > 1 and parts[-1] in _SIZES:
+        parts[-1] = _SIZES[parts[-1]]
+    return "~".join(parts)
 
 
 @lru_cache(maxsize=None)

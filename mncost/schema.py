@@ -36,9 +36,21 @@ class Context:
         return self.error(message, file=self.doc.file, key=path or None, line=self.doc.line_of(path))
 
 
+# Names from other tools (PyTorch, timm) that users reach for first.
+_ALIASES = {
+    "kernel": "k", "kernel_size": "k", "out_channels": "out", "channels": "out", "c": "out",
+    "repeat": "n", "repeats": "n", "s": "stride", "activation": "act", "expand_ratio": "expand",
+    "e": "expand", "t": "expand", "num_heads": "heads",
+}
+
+
 def suggest(name: str, valid: Iterable[str]) -> str:
     """' (did you mean X?)' when a close valid name exists, else ''."""
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    options = list(valid)
+    alias = _ALIASES.get(name)
+    if alias in options:
+        return f" (did you mean {alias!r}?)"
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -45,14 +45,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import platform
 import sys
 import warnings
 from collections import Counter
-from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 # torch.jit (used by fvcore tracing, and touched at import time by timm) emits
 # deprecation / tracer warnings that are irrelevant for counting.
