@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .errors import MncostError
+from .errors import MncostError, OptionError
 from .render import Format
 
 app = typer.Typer(
@@ -144,6 +144,54 @@ def hardware(format: FormatOpt = Format.table, output: OutputOpt = None) -> None
     _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype"))
 
 
+@app.command()
+def crosscheck(
+    model: Annotated[Optional[str], typer.Argument(help="A built-in model or a spec .yaml path (omit with --all).")] = None,
+    alpha: AlphaOpt = 1.0,
+    resolution: ResolutionOpt = None,
+    rho: RhoOpt = None,
+    width_rule: WidthRuleOpt = None,
+    all_models: Annotated[bool, typer.Option("--all", help="Every built-in over its pinned α × resolution grid.")] = False,
+    layers: Annotated[bool, typer.Option("--layers", help="Show every layer, not only the mismatched ones.")] = False,
+    format: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Prove the counts: build the torch model from the spec, count it with fvcore, compare layer by layer.
+
+    Needs the optional extra: pip install torch==2.13.0 && pip install 'mncost[torch]'.
+    Exits 1 when anything differs.
+    """
+    from .crosscheck import require_extras
+
+    if all_models == (model is not None):
+        raise OptionError("give a MODEL or --all, not both and not neither")
+    require_extras()
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    from . import crosscheck_report as report
+
+    if all_models:
+        summary = report.run_all(_console())
+        ok = summary.ok
+        text = report.all_to_text(summary, format)
+    else:
+        from .crosscheck import crosscheck as run_check
+
+        result = run_check(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)  # type: ignore[arg-type]
+        ok = result.ok
+        if format is Format.table and output is None:
+            _console().print(report.rich_report(result, all_layers=layers))
+            text = None
+        else:
+            text = report.to_text(result, format, all_layers=layers)
+    if text is not None:
+        _emit(text, output)
+    if not ok:
+        raise typer.Exit(1)
+
+
 def _console() -> Any:
     from rich.console import Console
 
@@ -177,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every error into one stderr line."""
     click = _click_exceptions()
     try:
-        app(args=argv, prog_name="mncost", standalone_mode=False)
+        code = app(args=argv, prog_name="mncost", standalone_mode=False)
     except MncostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -196,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} — this is a bug in mncost; please report it (rerun with --debug for the traceback)", file=sys.stderr)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

@@ -6,7 +6,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from .blocks import BLOCK_TYPES, BlockContext
+from collections.abc import Iterator
+
+from .blocks import BLOCK_TYPES, Block, BlockContext
 from .errors import OptionError, SpecError
 from .ops import LayerCost, Shape
 from .spec import ArchSpec
@@ -47,6 +49,32 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def make_context(spec: ArchSpec, *, alpha: float, width_rule: str | None, fused_attention: bool = False) -> BlockContext:
+    rule_name, rule = spec.rule(width_rule)
+    return BlockContext(
+        alpha=check_alpha(alpha),
+        rule_name=rule_name,
+        rule=rule,
+        divisor=spec.divisor,
+        round_limit=spec.round_limit,
+        se=spec.se,
+        fused_attention=fused_attention,
+    )
+
+
+def block_instances(spec: ArchSpec) -> Iterator[tuple[str, Block]]:
+    """(label, block) for every executed block: repeats expanded, only the first keeps its stride."""
+    for stage in spec.stages:
+        index = 0
+        for block in stage.blocks:
+            for repeat in range(block.n):
+                instance = block
+                if repeat and getattr(block, "stride", 1) != 1:
+                    instance = dataclasses.replace(block, stride=1)  # type: ignore[call-arg]
+                yield (block.name if block.name and block.n == 1 else f"{stage.name}.{index}"), instance
+                index += 1
+
+
 def walk(
     spec: ArchSpec,
     *,
@@ -57,33 +85,14 @@ def walk(
     fused_attention: bool = False,
 ) -> Walk:
     """Expand repeats, scale widths and track shapes through every block of ``spec``."""
-    alpha = check_alpha(alpha)
+    ctx = make_context(spec, alpha=alpha, width_rule=width_rule, fused_attention=fused_attention)
     res = resolve_resolution(spec, resolution, rho)
-    rule_name, rule = spec.rule(width_rule)
-    ctx = BlockContext(
-        alpha=alpha,
-        rule_name=rule_name,
-        rule=rule,
-        divisor=spec.divisor,
-        round_limit=spec.round_limit,
-        se=spec.se,
-        fused_attention=fused_attention,
-    )
     shape: Shape = (spec.in_channels, res, res)
     layers: list[LayerCost] = []
-    for stage in spec.stages:
-        index = 0
-        for block in stage.blocks:
-            expand = BLOCK_TYPES[block.TYPE].expand
-            for repeat in range(block.n):
-                instance = block
-                if repeat and getattr(block, "stride", 1) != 1:
-                    instance = dataclasses.replace(block, stride=1)  # type: ignore[call-arg]
-                label = block.name if block.name and block.n == 1 else f"{stage.name}.{index}"
-                try:
-                    new, shape = expand(instance, ctx, shape, label)
-                except ValueError as exc:
-                    raise SpecError(f"{exc} (α={alpha:g}, resolution {res})", file=spec.file, key=block.where, line=block.line) from None
-                layers.extend(new)
-                index += 1
-    return Walk(spec=spec, alpha=alpha, resolution=res, width_rule=rule_name, layers=tuple(layers), out_shape=shape)
+    for label, block in block_instances(spec):
+        try:
+            new, shape = BLOCK_TYPES[block.TYPE].expand(block, ctx, shape, label)
+        except ValueError as exc:
+            raise SpecError(f"{exc} (α={ctx.alpha:g}, resolution {res})", file=spec.file, key=block.where, line=block.line) from None
+        layers.extend(new)
+    return Walk(spec=spec, alpha=ctx.alpha, resolution=res, width_rule=ctx.rule_name, layers=tuple(layers), out_shape=shape)

@@ -1,21 +1,18 @@
 """Every built-in spec loads and counts exactly what the reference implementations count.
 
-tests/reference/reference_counts.json holds fvcore's conv + linear MACs and the
+mncost/reference/reference_counts.json holds fvcore's conv + linear MACs and the
 conv + linear parameter counts of torchvision's and timm's models over the pinned
-α × resolution grids; tests/reference/generate_reference_counts.py regenerates it.
+α × resolution grids; mncost/reference/generate.py regenerates it.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import mncost
-from helpers import TESTS
-from mncost import builtin
+from mncost import builtin, reference
 
-REFERENCE = json.loads((TESTS / "reference" / "reference_counts.json").read_text())
+REFERENCE = reference.counts()
 ENTRIES = REFERENCE["entries"]
 GRID_SIZES = {
     ("v2", "torchvision"): 6 * 5,

@@ -12,13 +12,13 @@ environment, e.g.::
     python3.11 -m venv /work/refenv
     /work/refenv/bin/pip install torch==2.14.1 torchvision==0.29.1
     /work/refenv/bin/pip install timm fvcore
-    /work/refenv/bin/python tests/reference/generate_reference_counts.py
+    /work/refenv/bin/python mncost/reference/generate.py
 
 Outputs (paths relative to the repository root unless overridden):
 
-* ``tests/reference/reference_counts.json`` - one entry per
+* ``mncost/reference/reference_counts.json`` - one entry per
   (spec, width_rule, alpha, resolution) grid point.
-* ``tests/reference/layers/<name>.json`` - ordered per-layer table
+* ``mncost/reference/layers/<name>.json`` - ordered per-layer table
   (every leaf Conv2d / Linear, plus attention ops) for the default config of
   each spec.
 * ``<arch-dir>/<name>.txt`` - ``print(model)`` of each default model, for
@@ -469,7 +469,7 @@ ATTENTION_PATH = (
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out-dir", type=Path, default=REPO_ROOT / "tests" / "reference",
+    ap.add_argument("--out-dir", type=Path, default=REPO_ROOT / "mncost" / "reference",
                     help="where reference_counts.json and layers/ are written")
     ap.add_argument("--arch-dir", type=Path, default=Path("/work/refdata/arch"),
                     help="where print(model) dumps are written (not committed)")
@@ -512,8 +512,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 failures.append(f"{spec}: timm default input_size {cfg_res} != {res}")
 
     doc = {
-        "generated_by": "tests/reference/generate_reference_counts.py",
-        "command": "/work/refenv/bin/python tests/reference/generate_reference_counts.py",
+        "generated_by": "mncost/reference/generate.py",
+        "command": "/work/refenv/bin/python mncost/reference/generate.py",
         "environment": ("python3.11 -m venv /work/refenv && /work/refenv/bin/pip install torch==2.14.1 "
                         "torchvision==0.29.1 && /work/refenv/bin/pip install timm fvcore"),
         "versions": versions(),
@@ -547,7 +547,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if nf is not None and nf != counts["attention_macs"]:
             failures.append(f"{stem}: non-fused attention macs {nf} != sdpa {counts['attention_macs']}")
         layer_doc = {
-            "generated_by": "tests/reference/generate_reference_counts.py",
+            "generated_by": "mncost/reference/generate.py",
             "reference": ref, "constructor": ctor, "spec": spec, "width_rule": rule,
             "alpha": alpha, "resolution": res,
             "macs": counts["macs"], "attention_macs": counts["attention_macs"], **p,

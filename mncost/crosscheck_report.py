@@ -1,0 +1,192 @@
+"""Rendering of cross-check results (single model and the --all summary)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .crosscheck.compare import CrossCheck, LayerDiff
+from .render import Format, md_table
+
+
+def _layer_rows(result: CrossCheck, all_layers: bool) -> list[LayerDiff]:
+    return list(result.layers) if all_layers else result.mismatched_layers
+
+
+def to_dict(result: CrossCheck) -> dict[str, Any]:
+    ref = result.reference
+    return {
+        "model": result.model,
+        "alpha": result.alpha,
+        "resolution": result.resolution,
+        "width_rule": result.width_rule,
+        "ok": result.ok,
+        "totals": [{"quantity": t.quantity, "mncost": t.mncost, "torch": t.other, "ok": t.ok} for t in result.totals],
+        "mismatched_layers": [{"name": d.name, "op": d.op, "problems": d.problems} for d in result.mismatched_layers],
+        "layers_checked": len(result.layers),
+        "unsupported_ops": result.unsupported_ops,
+        "reference": None if ref is None else {
+            "reference": ref.reference,
+            "source": ref.source,
+            "ok": ref.ok,
+            "totals": [{"quantity": t.quantity, "mncost": t.mncost, "reference": t.other, "ok": t.ok} for t in ref.totals],
+            "layer_problems": list(ref.layer_problems),
+            "note": ref.note,
+        },
+        "reference_note": result.reference_note,
+    }
+
+
+def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    verdict = "[green]exact[/]" if result.ok else "[red]MISMATCH[/]"
+    parts.append(Text.from_markup(f"[bold]{result.model}[/] α={result.alpha:g}, resolution {result.resolution}, width rule {result.width_rule}: {verdict}"))
+    totals = Table(title="mncost vs the torch model built from the spec (fvcore)", title_justify="left", header_style="bold")
+    for col in ("quantity", "mncost", "torch / fvcore", ""):
+        totals.add_column(col, justify="right" if col in ("mncost", "torch / fvcore") else "left")
+    for t in result.totals:
+        totals.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
+    parts.append(totals)
+    rows = _layer_rows(result, all_layers)
+    if rows:
+        table = Table(title=f"layers ({len(result.mismatched_layers)} of {len(result.layers)} differ)", title_justify="left", header_style="bold")
+        for col in ("layer", "op", "MACs", "fvcore MACs", "params", "torch params", "shape", "torch shape", ""):
+            table.add_column(col, justify="right" if "MACs" in col or "params" in col else "left", no_wrap=col == "layer")
+        for d in rows:
+            table.add_row(
+                d.name, d.op, f"{d.macs:,}", "–" if d.torch_macs is None else f"{d.torch_macs:,}",
+                f"{d.params:,}", "–" if d.torch_params is None else f"{d.torch_params:,}",
+                "×".join(map(str, d.shape)), "–" if d.torch_shape is None else "×".join(map(str, d.torch_shape)),
+                "✓" if d.ok else "[red]✗[/]",
+            )
+        parts.append(table)
+    else:
+        parts.append(Text(f"all {len(result.layers)} layers agree (MACs, params, output shapes)"))
+    if result.unsupported_ops:
+        parts.append(Text.from_markup("[red]operators fvcore could not count:[/] " + ", ".join(f"{k} ×{v}" for k, v in result.unsupported_ops.items())))
+    ref = result.reference
+    if ref is not None:
+        rt = Table(title=f"reference: {ref.reference} [{ref.source}]", title_justify="left", header_style="bold")
+        for col in ("quantity", "mncost", "reference", ""):
+            rt.add_column(col, justify="right" if col in ("mncost", "reference") else "left")
+        for t in ref.totals:
+            rt.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
+        parts.append(rt)
+        for problem in ref.layer_problems:
+            parts.append(Text.from_markup(f"[red]✗[/] {problem}"))
+        if ref.note:
+            parts.append(Text(ref.note, style="dim"))
+    elif result.reference_note:
+        parts.append(Text(result.reference_note, style="dim"))
+    return Group(*parts)
+
+
+def to_text(result: CrossCheck, fmt: Format, *, all_layers: bool = False) -> str:
+    if fmt is Format.json:
+        return json.dumps(to_dict(result), indent=2) + "\n"
+    if fmt is Format.md:
+        lines = [f"# Cross-check of {result.model} (α={result.alpha:g}, resolution {result.resolution}): {'exact' if result.ok else 'MISMATCH'}\n"]
+        lines.append(md_table(["quantity", "mncost", "torch / fvcore", "ok"], [(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "✗") for t in result.totals], "lrrl"))
+        rows = _layer_rows(result, all_layers)
+        if rows:
+            lines.append(md_table(["layer", "op", "problems"], [(d.name, d.op, "; ".join(d.problems) or "✓") for d in rows]))
+        return "\n".join(lines)
+    if fmt is Format.csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["name", "op", "macs", "torch_macs", "params", "torch_params", "shape", "torch_shape", "ok"])
+        for d in result.layers:
+            writer.writerow([d.name, d.op, d.macs, d.torch_macs, d.params, d.torch_params, "x".join(map(str, d.shape)),
+                             "" if d.torch_shape is None else "x".join(map(str, d.torch_shape)), d.ok])
+        return buffer.getvalue()
+    from rich.console import Console
+    import io
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, color_system=None).print(rich_report(result, all_layers=all_layers))
+    return buffer.getvalue()
+
+
+@dataclass
+class AllSummary:
+    results: list[CrossCheck] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def run_all(console: Any) -> AllSummary:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .crosscheck import crosscheck, grid
+
+    points = grid()
+    summary = AllSummary()
+    start = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("cross-checking", total=len(points))
+        for name, rule, alpha, res in points:
+            progress.update(task, description=f"{name} α={alpha:g} r={res} ({rule})")
+            summary.results.append(crosscheck(name, alpha=alpha, resolution=res, width_rule=rule))
+            progress.advance(task)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def all_rows(summary: AllSummary) -> list[dict[str, Any]]:
+    by_model: dict[str, dict[str, Any]] = {}
+    for r in summary.results:
+        row = by_model.setdefault(r.model, {"model": r.model, "variants": 0, "exact": 0, "mismatched": 0, "reference_checked": 0, "first_problem": ""})
+        row["variants"] += 1
+        row["exact" if r.ok else "mismatched"] += 1
+        row["reference_checked"] += r.reference is not None
+        if not r.ok and not row["first_problem"]:
+            problems = [f"{d.name}: {'; '.join(d.problems)}" for d in r.mismatched_layers] or list(r.reference.layer_problems if r.reference else [])
+            row["first_problem"] = f"α={r.alpha:g} r={r.resolution}: " + (problems[0] if problems else "totals differ")
+    return list(by_model.values())
+
+
+def all_to_text(summary: AllSummary, fmt: Format) -> str | None:
+    rows = all_rows(summary)
+    total = len(summary.results)
+    exact = sum(r.ok for r in summary.results)
+    footer = f"{total} variants checked, {exact} exact, {total - exact} mismatched in {summary.seconds:.1f} s"
+    if fmt is Format.json:
+        return json.dumps({"models": rows, "variants": total, "exact": exact, "mismatched": total - exact, "seconds": summary.seconds}, indent=2) + "\n"
+    if fmt is Format.md:
+        headers = list(rows[0]) if rows else []
+        return "# Cross-check of every built-in\n\n" + md_table(headers, [list(r.values()) for r in rows]) + f"\n{footer}\n"
+    if fmt is Format.csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+    from rich.console import Console
+    from rich.table import Table
+    import io
+
+    table = Table(title="Cross-check of every built-in (torch model by fvcore, and reference counts)", title_justify="left", header_style="bold")
+    for key in ("model", "variants", "exact", "mismatched", "reference_checked", "first_problem"):
+        table.add_column(key.replace("_", " "), justify="right" if key in ("variants", "exact", "mismatched", "reference_checked") else "left")
+    for r in rows:
+        table.add_row(r["model"], str(r["variants"]), str(r["exact"]), ("[red]" if r["mismatched"] else "") + str(r["mismatched"]), str(r["reference_checked"]), r["first_problem"])
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=160)
+    console.print(table)
+    console.print(footer)
+    return buffer.getvalue()
