@@ -78,8 +78,11 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
         for t in ref.totals:
             rt.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
         parts.append(rt)
-        for problem in ref.layer_problems:
+        shown = ref.layer_problems if all_layers else ref.layer_problems[:8]
+        for problem in shown:
             parts.append(Text.from_markup(f"[red]✗[/] {problem}"))
+        if len(shown) < len(ref.layer_problems):
+            parts.append(Text(f"… and {len(ref.layer_problems) - len(shown)} more layers differ from the reference (--layers shows all)"))
         if ref.note:
             parts.append(Text(ref.note, style="dim"))
     elif result.reference_note:
