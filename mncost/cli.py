@@ -192,6 +192,240 @@ def crosscheck(
         raise typer.Exit(1)
 
 
+# -- sweeps, ridge points, reports -------------------------------------------------------------
+
+ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names or spec paths, or 'all'. Default: the built-in ImageNet models (those with a published top-1).")]
+AlphasOpt = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a comma list (0.5,0.75,1.0) or start:stop:step (0.5:1.4:0.1).")]
+ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a list or start:stop:step. Default: each model's own.")]
+RhosOpt = Annotated[Optional[str], typer.Option("--rho", help="Resolution multipliers ρ (N = round(ρ × default)): a list or range. Not with --resolution.")]
+HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), or 'all'.")]
+RankByOpt = Annotated[str, typer.Option("--rank-by", help="Column to rank by within each hardware (latency_s, macs, params, weight_bytes, activation_bytes, memory_bound_share, top1).")]
+RidgeOpt = Annotated[str, typer.Option("--rp", help="Ridge points in MACs/byte: a list or start:stop[:step] (step 10 by default for a range).")]
+PeakOpt = Annotated[float, typer.Option("--peak-macs-per-s", help="Fixed peak MAC/s of the ridge sweep (rankings do not depend on it).")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="Bytes per weight and activation in the ridge sweep: int8, fp16, bf16 or fp32.")]
+
+
+def _default_models() -> list[str]:
+    from . import builtin
+    from .spec import load_spec
+
+    return [name for name in builtin.spec_files() if load_spec(name).published.top1 is not None]
+
+
+def _specs(models: str | None) -> list[Any]:
+    from . import builtin
+    from .grids import parse_names
+    from .spec import load_spec
+
+    names = _default_models() if models is None else parse_names(models, "--models", list(builtin.spec_files()))
+    return [load_spec(name) for name in names]
+
+
+def _profiles(hw: str) -> list[Any]:
+    from . import builtin
+    from .grids import parse_names
+    from .hardware import load_hardware
+
+    return [load_hardware(name) for name in parse_names(hw, "--hw", list(builtin.hardware_files()))]
+
+
+def _run_sweep(models: str | None, alpha: str, resolution: str | None, rho: str | None, hw: str, width_rule: str | None,
+               batch: int, include_bn_params: bool, rank_by: str) -> Any:
+    from .analysis import check_batch
+    from .grids import parse_floats, parse_ints
+    from .sweep import resolutions_for, sweep
+
+    specs = _specs(models)
+    profiles = _profiles(hw)
+    alphas = parse_floats(alpha, "--alpha")
+    resolutions = parse_ints(resolution, "--resolution") if resolution else None
+    rhos = parse_floats(rho, "--rho") if rho else None
+    check_batch(batch)
+    configs = sum(len(resolutions_for(s, resolutions, rhos)) for s in specs) * len(alphas)
+    kwargs = dict(alphas=alphas, resolutions=resolutions, rhos=rhos, width_rule=width_rule, batch=batch, include_bn_params=include_bn_params, rank_by=rank_by)
+    if configs < 200 or not sys.stderr.isatty():
+        return sweep(specs, profiles, **kwargs)  # type: ignore[arg-type]
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("sweeping", total=configs)
+        return sweep(specs, profiles, on_config=lambda: progress.advance(task), **kwargs)  # type: ignore[arg-type]
+
+
+@app.command("sweep")
+def sweep_command(
+    models: ModelsOpt = None,
+    alpha: AlphasOpt = "1.0",
+    resolution: ResolutionsOpt = None,
+    rho: RhosOpt = None,
+    hw: HwListOpt = "all",
+    width_rule: WidthRuleOpt = None,
+    batch: BatchOpt = 1,
+    include_bn_params: BnOpt = False,
+    rank_by: RankByOpt = "latency_s",
+    top: Annotated[int, typer.Option("--top", help="Rows per hardware in the terminal table (files get every row).")] = 15,
+    format: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Rank variants (models × α × resolution) on each hardware profile, with the Pareto frontier."""
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    df = _run_sweep(models, alpha, resolution, rho, hw, width_rule, batch, include_bn_params, rank_by)
+    if format is Format.table and output is None:
+        from .sweep_view import rich_sweep
+
+        _console().print(rich_sweep(df, rank_by, top))
+        return
+    _emit(_sweep_text(df, format, rank_by), output)
+
+
+def _sweep_text(df: Any, format: Format, rank_by: str) -> str:
+    import json
+
+    if format is Format.csv:
+        return str(df.to_csv(index=False))
+    if format is Format.json:
+        return json.dumps(json.loads(df.to_json(orient="records")), indent=1) + "\n"
+    if format is Format.md:
+        from .report import sweep_document
+
+        return sweep_document(df, rank_by).to_markdown()
+    from .sweep_view import rich_sweep
+
+    return _render_to_text(rich_sweep(df, rank_by, 10**9))
+
+
+def _render_to_text(renderable: Any) -> str:
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, color_system=None).print(renderable)
+    return buffer.getvalue()
+
+
+def _ridge_points(rp: str) -> list[float]:
+    from .grids import parse_floats
+
+    if ":" in rp and rp.count(":") == 1 and "," not in rp:
+        rp += ":10"
+    return parse_floats(rp, "--rp", allow_zero=True)
+
+
+def _run_ridge(models: str | None, alpha: float, resolution: int | None, rp: str, peak: float, dtype: str) -> tuple[Any, Any]:
+    import math
+
+    from .hardware import DTYPE_BYTES
+    from .ridge import flips, ridge_sweep
+    from .walk import walk
+
+    if not (math.isfinite(peak) and peak > 0):
+        raise OptionError(f"--peak-macs-per-s must be positive and finite, got {peak}")
+    if dtype not in DTYPE_BYTES:
+        raise OptionError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
+    specs = _specs(models if models is not None else "v1,v2,v3-large,v4-conv-m")
+    walks = [walk(s, alpha=alpha, resolution=resolution) for s in specs]
+    df = ridge_sweep(walks, _ridge_points(rp), peak_macs_per_s=peak, dtype=dtype)
+    return df, flips(df)
+
+
+@app.command("ridge")
+def ridge_command(
+    models: Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of models (default v1,v2,v3-large,v4-conv-m), or 'all'.")] = None,
+    alpha: AlphaOpt = 1.0,
+    resolution: ResolutionOpt = None,
+    rp: RidgeOpt = "0:500",
+    peak: PeakOpt = 1e12,
+    dtype: DtypeOpt = "int8",
+    format: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Sweep the ridge point at fixed peak MAC/s (MobileNetV4 paper): latency per model and where rankings flip."""
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    df, found = _run_ridge(models, alpha, resolution, rp, peak, dtype)
+    from .report import ridge_document
+
+    if format is Format.csv:
+        _emit(str(df.to_csv(index=False)), output)
+    elif format is Format.json:
+        import json
+
+        payload = {"rows": json.loads(df.to_json(orient="records")), "flips": [f.__dict__ for f in found]}
+        _emit(json.dumps(payload, indent=1) + "\n", output)
+    elif format is Format.md:
+        _emit(ridge_document(df, found, peak, dtype).to_markdown(), output)
+    else:
+        from .sweep_view import rich_ridge
+
+        if output is None:
+            _console().print(rich_ridge(df, found))
+        else:
+            _emit(_render_to_text(rich_ridge(df, found)), output)
+
+
+@app.command("report")
+def report_command(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Report folder to create (refused if it exists and is not empty, unless --force).")],
+    model: Annotated[Optional[str], typer.Argument(help="Model to report on (or use --sweep / --ridge).")] = None,
+    sweep: Annotated[bool, typer.Option("--sweep", help="Report a sweep (models × α × resolution × hardware) instead of one model.")] = False,
+    ridge: Annotated[bool, typer.Option("--ridge", help="Report a ridge-point sweep instead of one model.")] = False,
+    models: ModelsOpt = None,
+    alpha: Annotated[str, typer.Option("--alpha", "-a", help="α: one value for a model report, a list or range for --sweep.")] = "1.0",
+    resolution: ResolutionsOpt = None,
+    rho: RhosOpt = None,
+    hw: Annotated[Optional[str], typer.Option("--hw", "-H", help="Hardware: one profile for a model report (default cpu); a list or 'all' for --sweep (default all).")] = None,
+    width_rule: WidthRuleOpt = None,
+    batch: BatchOpt = 1,
+    include_bn_params: BnOpt = False,
+    fused_attention: FusedAttnOpt = False,
+    rank_by: RankByOpt = "latency_s",
+    rp: RidgeOpt = "0:500",
+    peak: PeakOpt = 1e12,
+    dtype: DtypeOpt = "int8",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report folder (whole, atomically).")] = False,
+) -> None:
+    """Write a self-contained report folder: report.md, report.html, CSV, JSON and charts (PNG, SVG)."""
+    from . import report
+    from .output import check_report_folder, write_folder_atomic
+
+    if (model is not None) + sweep + ridge != 1:
+        raise OptionError("give exactly one of MODEL, --sweep or --ridge")
+    check_report_folder(output_dir, force=force)
+    argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith("mncost") else None
+    if model is not None:
+        from .analysis import analyze as run_analysis
+        from .grids import parse_floats, parse_ints
+
+        alphas = parse_floats(alpha, "--alpha")
+        resolutions = parse_ints(resolution, "--resolution") if resolution else [None]
+        rhos = parse_floats(rho, "--rho") if rho else [None]
+        if len(alphas) > 1 or len(resolutions) > 1 or len(rhos) > 1 or (hw and "," in hw):
+            raise OptionError("a model report takes one --alpha, --resolution/--rho and --hw (use --sweep for several)")
+        result = run_analysis(model, hw or "cpu", alpha=alphas[0], resolution=resolutions[0], rho=rhos[0], batch=batch,
+                              width_rule=width_rule, include_bn_params=include_bn_params, fused_attention=fused_attention)
+        write_folder_atomic(output_dir, lambda folder: report.model_report(result, folder, argv), force=force)
+    elif sweep:
+        df = _run_sweep(models, alpha, resolution, rho, hw or "all", width_rule, batch, include_bn_params, rank_by)
+        write_folder_atomic(output_dir, lambda folder: report.sweep_report(df, folder, rank_by, argv), force=force)
+    else:
+        from .grids import parse_floats, parse_ints
+
+        alphas = parse_floats(alpha, "--alpha")
+        res = parse_ints(resolution, "--resolution") if resolution else [None]
+        if len(alphas) > 1 or len(res) > 1:
+            raise OptionError("a ridge report takes one --alpha and --resolution")
+        df, found = _run_ridge(models, alphas[0], res[0], rp, peak, dtype)
+        write_folder_atomic(output_dir, lambda folder: report.ridge_report(df, found, peak, dtype, folder, argv), force=force)
+    print(f"wrote {output_dir}/report.md and report.html", file=sys.stderr)
+
+
 def _console() -> Any:
     from rich.console import Console
 

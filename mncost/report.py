@@ -1,0 +1,165 @@
+"""Report folders: report.md, report.html, the tables as CSV and JSON, and charts (PNG + SVG)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import plots
+from .analysis import AnalysisResult
+from .document import Code, Document, Heading, Image, Paragraph, Table
+from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
+from .sweep import pareto_axis, rank_changes, variant_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .ridge import Flip
+
+CONVENTIONS = (
+    "Counting conventions: 1 MAC = one multiply-accumulate of a convolution, fully connected layer or attention "
+    "product; BatchNorm folded into the preceding conv (its parameters reported apart); activation bytes = each "
+    "layer's input read plus output written once at the activation dtype (conv + BN + activation fused); weight "
+    "bytes = parameters × weight dtype. Latency = Σ_layers max(MACs / peak, bytes / bandwidth), the roofline of the "
+    "MobileNetV4 paper (Qin et al. 2024, Eq. 1). See the mncost README for the full table."
+)
+
+
+def _command(argv: Sequence[str] | None) -> list[Heading | Code | Paragraph]:
+    if not argv:
+        return []
+    return [Heading("Reproduce"), Code("mncost " + " ".join(shlex.quote(a) for a in argv))]
+
+
+def _finish(doc: Document, folder: Path) -> None:
+    (folder / "report.md").write_text(doc.to_markdown(), encoding="utf-8")
+    (folder / "report.html").write_text(doc.to_html(), encoding="utf-8")
+
+
+def model_report(result: AnalysisResult, folder: Path, argv: Sequence[str] | None = None) -> None:
+    """One model on one profile: summary, time by block kind, roofline chart, every layer."""
+    doc = Document(f"{result.model} on {result.hardware}")
+    doc.add(Table(["quantity", "value"], [(f"**{k}**", v) for k, v in summary_rows(result)], "ll"))
+    total = result.totals.latency_s or 1.0
+    kinds: dict[str, list[float]] = {}
+    for layer in result.layers:
+        k = kinds.setdefault(layer.kind, [0.0, 0, 0.0, 0])
+        k[0] += layer.latency_s
+        k[1] += layer.macs
+        k[2] += layer.latency_s if layer.bound == "memory" else 0.0
+        k[3] += 1
+    doc.add(Heading("Where the time goes, by block kind"))
+    doc.add(Table(
+        ["kind", "layers", "MACs", "share of MACs", "predicted time", "share of time", "memory-bound time"],
+        [
+            (kind, int(v[3]), count(int(v[1])), f"{v[1] / max(result.totals.macs, 1):.1%}", seconds(v[0]), f"{v[0] / total:.1%}", f"{v[2] / v[0]:.0%}" if v[0] else "–")
+            for kind, v in sorted(kinds.items(), key=lambda kv: -kv[1][0])
+        ],
+        "lrrrrrr",
+    ))
+    plots.roofline_chart(result, folder)
+    doc.add(Heading("Roofline"), Image("roofline.png", f"Layers of {result.model} under the roofs of {result.hardware}; marker area is proportional to predicted time"))
+    slowest = sorted(result.layers, key=lambda x: -x.latency_s)[:10]
+    doc.add(Heading("The ten slowest layers"))
+    doc.add(Table(["layer", "op", "in → out", "MACs", "bytes", "MAC/B", "time", "bound"], [
+        (x.name, op_label(x.op, x.kind), f"{shape(x.in_shape)} → {shape(x.out_shape)}", count(x.macs), count(x.weight_bytes + x.activation_bytes), f"{x.intensity:.1f}", seconds(x.latency_s), x.bound)
+        for x in slowest
+    ], "lllrrrrl"))
+    doc.add(Heading("All layers"))
+    doc.add(Table(["layer", "op", "in → out", "MACs", "params", "weight bytes", "activation bytes", "MAC/B", "time", "bound"], [
+        (x.name, op_label(x.op, x.kind), f"{shape(x.in_shape)} → {shape(x.out_shape)}", count(x.macs), count(x.params), count(x.weight_bytes), count(x.activation_bytes), f"{x.intensity:.1f}", seconds(x.latency_s), x.bound)
+        for x in result.layers
+    ], "lllrrrrrrl"))
+    doc.add(Paragraph("Files: `layers.csv` (one row per layer, raw numbers), `result.json` (the `mncost analyze --format json` schema), `roofline.png` / `roofline.svg`."))
+    doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
+    (folder / "layers.csv").write_text(to_csv(result), encoding="utf-8")
+    (folder / "result.json").write_text(to_json(result), encoding="utf-8")
+    _finish(doc, folder)
+
+
+def _fmt_row(row: Any) -> list[str]:
+    top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
+    return [
+        str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
+        f"{row['memory_bound_share']:.0%}", top1, "✓" if row["pareto"] else "",
+    ]
+
+
+def sweep_document(df: pd.DataFrame, rank_by: str) -> Document:
+    axis = pareto_axis(df)
+    doc = Document("Sweep: ranking per hardware")
+    models = ", ".join(dict.fromkeys(df["model"]))
+    doc.add(Paragraph(
+        f"{len(df)} rows: models {models}; α {', '.join(f'{a:g}' for a in sorted(df['alpha'].unique()))}; "
+        f"resolutions {', '.join(str(r) for r in sorted(df['resolution'].unique()))}; hardware {', '.join(dict.fromkeys(df['hardware']))}. "
+        f"Ranked by `{rank_by}` within each hardware; Pareto frontier of latency against "
+        + ("published ImageNet top-1." if axis == "top1" else "MACs (no published top-1 for every variant).")
+    ))
+    for hw, group in df.groupby("hardware", sort=False):
+        doc.add(Heading(f"{hw}"))
+        doc.add(Table(["rank", "variant", "MACs", "params", "latency", "memory-bound", "top-1", "Pareto"], [_fmt_row(r) for _, r in group.sort_values(["rank", "latency_s"]).iterrows()], "rlrrrrrc"))
+    changes = rank_changes(df)
+    doc.add(Heading("Variants that change rank between hardware"))
+    if len(changes):
+        hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
+        doc.add(Table(["variant", *[f"rank on {h}" for h in hws], "best on", "worst on", "spread"], [
+            [r["variant"], *[str(int(r[h])) for h in hws], r["best"], r["worst"], str(r["spread"])] for _, r in changes.iterrows()
+        ], "l" + "r" * len(hws) + "llr"))
+    else:
+        doc.add(Paragraph("None: every variant has the same rank on every hardware profile."))
+    return doc
+
+
+def sweep_report(df: pd.DataFrame, folder: Path, rank_by: str, argv: Sequence[str] | None = None) -> None:
+    doc = sweep_document(df, rank_by)
+    if df["alpha"].nunique() > 1:
+        plots.latency_lines(df, "alpha", folder, "latency_vs_alpha")
+        doc.add(Heading("Latency against width"), Image("latency_vs_alpha.png", "Predicted latency against the width multiplier α, per hardware"))
+    if df["resolution"].nunique() > 1:
+        plots.latency_lines(df, "resolution", folder, "latency_vs_resolution")
+        doc.add(Heading("Latency against resolution"), Image("latency_vs_resolution.png", "Predicted latency against input resolution, per hardware"))
+    axis = pareto_axis(df)
+    plots.pareto_chart(df, axis, folder)
+    doc.add(Heading("Pareto frontier"), Image("pareto.png", f"Latency against {'published top-1' if axis == 'top1' else 'MACs'}, per hardware; the frontier in red"))
+    doc.add(Paragraph("Files: `sweep.csv` and `sweep.json` (one row per model × α × resolution × hardware), charts as PNG and SVG."))
+    doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
+    df.to_csv(folder / "sweep.csv", index=False)
+    (folder / "sweep.json").write_text(json.dumps(json.loads(df.to_json(orient="records")), indent=1) + "\n", encoding="utf-8")
+    _finish(doc, folder)
+
+
+def ridge_document(df: pd.DataFrame, flips: list[Flip], peak: float, dtype: str) -> Document:
+    doc = Document("Ridge-point sweep")
+    ridges = sorted(df["ridge_macs_per_byte"].unique())
+    doc.add(Paragraph(
+        f"Latency = Σ max(MACs, RP × bytes) / peak at a fixed peak of {peak:.3g} MAC/s, {dtype} weights and activations, "
+        f"for ridge points RP from {ridges[0]:g} to {ridges[-1]:g} MACs/byte ({len(ridges)} points). RP = 0 counts MACs only; "
+        "RP ≈ 500 is accelerator-like (MobileNetV4 paper, Sec. 3). Rankings do not depend on the peak."
+    ))
+    doc.add(Heading("Where the ranking flips"))
+    if flips:
+        doc.add(Table(["between RP", "and RP", "becomes faster", "than"], [(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", f.faster, f.slower) for f in flips], "rrll"))
+    else:
+        doc.add(Paragraph("Nowhere: the ranking is the same at every ridge point swept."))
+    picks = [r for r in (0, 50, 100, 200, 300, 500) if r in set(ridges)] or [ridges[0], ridges[-1]]
+    pivot = df[df["ridge_macs_per_byte"].isin(picks)].pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
+    ranks = df[df["ridge_macs_per_byte"].isin(picks)].pivot(index="model", columns="ridge_macs_per_byte", values="rank")
+    doc.add(Heading("Latency and rank at selected ridge points"))
+    doc.add(Table(["model", *[f"RP {p:g}" for p in picks]], [
+        [model, *[f"{seconds(pivot.loc[model, p])} (#{int(ranks.loc[model, p])})" for p in picks]] for model in pivot.index
+    ], "l" + "r" * len(picks)))
+    return doc
+
+
+def ridge_report(df: pd.DataFrame, flips: list[Flip], peak: float, dtype: str, folder: Path, argv: Sequence[str] | None = None) -> None:
+    doc = ridge_document(df, flips, peak, dtype)
+    plots.ridge_chart(df, flips, peak, folder)
+    doc.add(Heading("Chart"), Image("ridge.png", "Predicted latency against the ridge point; shaded intervals are where the ranking flips"))
+    doc.add(Paragraph("Files: `ridge.csv` and `ridge.json` (one row per model × ridge point), `ridge.png` / `ridge.svg`."))
+    doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
+    df.to_csv(folder / "ridge.csv", index=False)
+    (folder / "ridge.json").write_text(json.dumps(json.loads(df.to_json(orient="records")), indent=1) + "\n", encoding="utf-8")
+    _finish(doc, folder)

@@ -1,0 +1,77 @@
+"""Ridge-point sweep (MobileNetV4 paper, Sec. 3 and Fig. 3): latency as the ridge point grows.
+
+At a fixed peak MAC/s P and ridge point RP (MACs/byte), the memory roof is P / RP, so
+
+    latency(RP) = Σ_i max(MACs_i, RP · Bytes_i) / P.
+
+RP = 0 is "count MACs only"; RP ≈ 500 is accelerator-like. Rankings do not depend on P.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .hardware import DTYPE_BYTES
+from .sweep import layer_arrays
+from .walk import Walk
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Flip:
+    """``faster`` overtakes ``slower`` between two consecutive ridge points."""
+
+    ridge_lo: float
+    ridge_hi: float
+    faster: str
+    slower: str
+
+
+def ridge_latencies(w: Walk, ridges: Sequence[float], *, peak_macs_per_s: float, dtype: str = "int8", batch: int = 1) -> np.ndarray:
+    arrays = layer_arrays(w)
+    size = DTYPE_BYTES[dtype]
+    byts = arrays.weight_params * size + arrays.act_elems * batch * size
+    macs = arrays.macs * batch
+    rp = np.asarray(ridges, dtype=np.float64)[:, None]
+    return np.maximum(macs[None, :], rp * byts[None, :]).sum(axis=1) / peak_macs_per_s
+
+
+def label(w: Walk) -> str:
+    default = w.alpha == 1.0 and w.resolution == w.spec.resolution
+    return w.spec.name if default else f"{w.spec.name} α={w.alpha:g} r={w.resolution}"
+
+
+def ridge_sweep(walks: Sequence[Walk], ridges: Sequence[float], *, peak_macs_per_s: float, dtype: str = "int8", batch: int = 1) -> pd.DataFrame:
+    """One row per (model, ridge point): latency_s and rank at that ridge point."""
+    import pandas as pd
+
+    frames = []
+    for w in walks:
+        lat = ridge_latencies(w, ridges, peak_macs_per_s=peak_macs_per_s, dtype=dtype, batch=batch)
+        frames.append(pd.DataFrame({"model": label(w), "ridge_macs_per_byte": list(ridges), "latency_s": lat}))
+    df = pd.concat(frames, ignore_index=True)
+    df["rank"] = df.groupby("ridge_macs_per_byte")["latency_s"].rank(method="min").astype("int64")
+    return df
+
+
+def flips(df: pd.DataFrame) -> list[Flip]:
+    """Where the ranking changes: every pair that swaps order between consecutive ridge points."""
+    table = df.pivot(index="ridge_macs_per_byte", columns="model", values="latency_s").sort_index()
+    ridges = table.index.tolist()
+    models = list(table.columns)
+    out = []
+    for lo, hi in zip(ridges, ridges[1:]):
+        a, b = table.loc[lo], table.loc[hi]
+        for i, m in enumerate(models):
+            for n in models[i + 1 :]:
+                before, after = a[m] - a[n], b[m] - b[n]
+                if before * after < 0:
+                    faster = m if after < 0 else n
+                    out.append(Flip(lo, hi, faster, n if faster == m else m))
+    return out

@@ -1,0 +1,78 @@
+"""Terminal views (rich) of sweeps and ridge-point sweeps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .render import count, seconds
+from .sweep import pareto_axis, rank_changes, variant_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .ridge import Flip
+
+
+def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    axis = pareto_axis(df)
+    for hw, group in df.groupby("hardware", sort=False):
+        group = group.sort_values(["rank", "latency_s"])
+        table = Table(title=f"{hw}: ranked by {rank_by}" + (f" (top {top} of {len(group)})" if len(group) > top else ""), title_justify="left", header_style="bold")
+        for col, justify in (("#", "right"), ("variant", "left"), ("MACs", "right"), ("params", "right"), ("latency", "right"), ("mem-bound", "right"), ("top-1", "right"), ("Pareto", "center")):
+            table.add_column(col, justify=justify, no_wrap=col == "variant")  # type: ignore[arg-type]
+        for _, row in group.head(top).iterrows():
+            top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
+            table.add_row(str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
+                          f"{row['memory_bound_share']:.0%}", top1, "[green]✓[/]" if row["pareto"] else "")
+        parts.append(table)
+        front = group[group["pareto"]].sort_values("latency_s")
+        parts.append(Text(f"Pareto frontier (latency vs {'top-1' if axis == 'top1' else 'MACs'}): " + ", ".join(variant_label(r) for _, r in front.iterrows())))
+    changes = rank_changes(df)
+    if len(changes):
+        hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
+        table = Table(title="Variants that change rank between hardware", title_justify="left", header_style="bold")
+        table.add_column("variant", no_wrap=True)
+        for h in hws:
+            table.add_column(h, justify="right")
+        table.add_column("best on")
+        table.add_column("worst on")
+        for _, r in changes.head(20).iterrows():
+            table.add_row(r["variant"], *[str(int(r[h])) for h in hws], r["best"], r["worst"])
+        parts.append(table)
+    elif df["hardware"].nunique() > 1:
+        parts.append(Text("Every variant has the same rank on every hardware profile."))
+    return Group(*parts)
+
+
+def rich_ridge(df: pd.DataFrame, flips: list[Flip]) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    ridges = sorted(df["ridge_macs_per_byte"].unique())
+    picks = [r for r in (0, 50, 100, 200, 300, 500) if r in set(ridges)] or [ridges[0], ridges[-1]]
+    sub = df[df["ridge_macs_per_byte"].isin(picks)]
+    lat = sub.pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
+    rank = sub.pivot(index="model", columns="ridge_macs_per_byte", values="rank")
+    table = Table(title="Predicted latency (rank) by ridge point (MACs/byte)", title_justify="left", header_style="bold")
+    table.add_column("model", no_wrap=True)
+    for p in picks:
+        table.add_column(f"RP {p:g}", justify="right")
+    for model in lat.index:
+        table.add_row(model, *[f"{seconds(lat.loc[model, p])} (#{int(rank.loc[model, p])})" for p in picks])
+    parts: list[Any] = [table]
+    if flips:
+        ft = Table(title="Where the ranking flips", title_justify="left", header_style="bold")
+        for col in ("between RP", "and RP", "becomes faster", "than"):
+            ft.add_column(col)
+        for f in flips:
+            ft.add_row(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", f.faster, f.slower)
+        parts.append(ft)
+    else:
+        parts.append(Text("The ranking is the same at every ridge point swept."))
+    return Group(*parts)
