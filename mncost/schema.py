@@ -90,6 +90,13 @@ def at_least(bound: float) -> Check:
     return check
 
 
+def between(low: int, high: int) -> Check:
+    def check(value: Any) -> str | None:
+        return None if low <= value <= high else f"a number from {low} to {high}"
+
+    return check
+
+
 def odd_positive(value: Any) -> str | None:
     return None if value > 0 and value % 2 == 1 else "a positive odd integer"
 
@@ -212,7 +219,7 @@ def parse_record(
             expected = check(value)
             if expected:
                 if isinstance(value, int):
-                    expected = expected.replace("number", "integer")
+                    expected = expected.replace("a number", "an integer").replace("number", "integer")
                 raise ctx.fail(key_path, f"expected {expected}, got {describe(raw)}")
         values[name] = value
     return cls(**values)

@@ -80,6 +80,8 @@ class ArchSpec:
         return [b for stage in self.stages for b in stage.blocks]
 
 
+MAX_BLOCKS = 20_000
+
 _DEFAULT_RULE = WidthRule(source="mncost default: make_divisible(c·α, 8), hidden = make_divisible(C_in·t, 8)")
 _NESTED = ("published", "expected", "width_rules", "se", "stages")
 
@@ -128,6 +130,15 @@ def parse_spec(data: Any, ctx: Context) -> ArchSpec:
         if names.index(name) != i:
             raise ctx.fail(join_path(join_path("stages", i), "name"), f"duplicate stage name {name!r}")
     nested["stages"] = tuple(stages)
+    declared = set(nested["width_rules"])
+    for stage in stages:
+        for block in stage.blocks:
+            for rule in block.width:
+                if rule != "*" and rule not in declared:
+                    raise ctx.fail(f"{block.where}.width.{rule}", f"width rule {rule!r} is not declared in width_rules ({', '.join(sorted(declared))}){suggest(rule, declared)}")
+    total = sum(b.n for stage in stages for b in stage.blocks)
+    if total > MAX_BLOCKS:
+        raise ctx.fail("stages", f"the spec expands to {total} blocks; the limit is {MAX_BLOCKS}")
     spec = parse_record(ArchSpec, top, "", ctx, ignore=_NESTED, extra={**nested, "file": ctx.doc.file})
     if not spec.default_width_rule:
         spec = dataclasses.replace(spec, default_width_rule=next(iter(spec.width_rules)))

@@ -153,5 +153,6 @@ def load_file(path: Path, display: str | None = None) -> Located:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MncostError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise MncostError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=name, line=line) from None
     return loads(text, name)

@@ -68,10 +68,10 @@ def test_binary_and_non_utf8_files(capsys, tmp_path):
     binary.write_bytes(b"\x00\x01\x02")
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
-    for path, message in [(binary, "binary file (contains NUL bytes), expected YAML text"), (latin, "not UTF-8 text (byte 9)")]:
+    for path, message in [(binary, ": binary file (contains NUL bytes), expected YAML text"), (latin, ":1: not UTF-8 text (byte 0xe9)")]:
         code, _, err = run_cli(capsys, "analyze", str(path))
         assert code == 2
-        assert err.splitlines() == [f"error: {path}: {message}"]
+        assert err.splitlines() == [f"error: {path}{message}"]
 
 
 def test_alias_bomb_is_refused_quickly(capsys, tmp_path):
@@ -93,3 +93,43 @@ def test_deep_nesting_is_refused(capsys, tmp_path):
     code, _, err = run_cli(capsys, "analyze", str(deep))
     assert code == 2
     assert err.splitlines() == [f"error: {deep}:1: nesting deeper than 64 levels"]
+
+
+def test_oversized_file_is_refused_before_parsing(capsys, tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("name: x\n" + "#" * 1_100_000 + "\n")
+    code, _, err = run_cli(capsys, "analyze", str(big))
+    assert code == 2
+    assert err.splitlines() == [f"error: {big}: file is {big.stat().st_size} bytes, more than the 1000000-byte limit"]
+
+
+def test_a_directory_given_as_spec(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "analyze", str(tmp_path))
+    assert code == 2 and err.splitlines() == [f"error: {tmp_path}: is a directory, expected a YAML file"]
+
+
+def test_internal_errors_ask_for_a_report_and_hide_the_traceback(capsys, monkeypatch):
+    import mncost.analysis
+
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(mncost.analysis, "analyze", bug)
+    code, out, err = run_cli(capsys, "analyze", "v2")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "internal error: ZeroDivisionError: division by zero — this is a bug in mncost; please report it (rerun with --debug for the traceback)"
+    ]
+    with pytest.raises(ZeroDivisionError):  # --debug lets the traceback through
+        run_cli(capsys, "--debug", "analyze", "v2")
+
+
+def test_unwritable_output_directory(capsys, tmp_path, monkeypatch):
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real_access(path, mode))
+    code, _, err = run_cli(capsys, "analyze", "v2", "--format", "csv", "--output", str(tmp_path / "x.csv"))
+    assert code == 2
+    assert err.splitlines() == [f"error: {tmp_path / 'x.csv'}: directory {str(tmp_path)!r} is not writable"]
+    assert list(tmp_path.iterdir()) == []

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from ..ops import LayerCost, Shape
-from ..schema import meta, positive
+from ..ops import Activation, LayerCost, Shape
+from ..schema import between, meta, positive
 from ..width import SCALE, WidthPolicy, WidthRule, make_divisible, parse_width_policy
+
+
+MAX_REPEATS = 1000  # per block; a typo like n: 1000000 must not hang the walker
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,7 +26,7 @@ class Block:
 
     TYPE: ClassVar[str] = ""
 
-    n: int = field(default=1, metadata=meta(check=positive))
+    n: int = field(default=1, metadata=meta(check=between(1, MAX_REPEATS)))
     name: str | None = None
     width: WidthPolicy = field(default_factory=dict, metadata=meta(parse=parse_width_policy))
     where: str = field(default="", metadata=meta(internal=True))
@@ -35,9 +38,8 @@ class SESettings:
     """Squeeze-and-excitation shared by a spec's blocks (V3 paper, Sec. 5.3)."""
 
     ratio: float = field(default=0.25, metadata=meta(check=positive))
-    act: str = "relu"
-    gate: str = "hsigmoid"
-    of: str = "hidden"  # squeeze width computed from the expanded (hidden) width
+    act: Activation = "relu"
+    gate: Activation = "hsigmoid"
 
 
 class BlockContext:
