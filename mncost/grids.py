@@ -30,9 +30,9 @@ def parse_ints(text: str, option: str) -> list[int]:
             if v != v.to_integral_value():
                 raise OptionError(f"{option}: expected integers, got {v}")
             values.append(int(v))
-    for v in values:
-        if v < 1:
-            raise OptionError(f"{option}: values must be positive integers, got {v}")
+    for value in values:
+        if value < 1:
+            raise OptionError(f"{option}: values must be positive integers, got {value}")
     return _unique(values)
 
 
@@ -69,10 +69,10 @@ def _range(part: str, option: str) -> list[Decimal]:
         raise OptionError(f"{option}: {part!r} is not a numeric range") from None
     if step <= 0 or stop < start:
         raise OptionError(f"{option}: range {part!r} needs start <= stop and a positive step")
-    count = int((stop - start) / step) + 1
-    if count > 100_000:
-        raise OptionError(f"{option}: range {part!r} has {count} points; the limit is 100000")
-    return [start + i * step for i in range(count)]
+    points = int((stop - start) / step) + 1
+    if points > 100_000:
+        raise OptionError(f"{option}: range {part!r} has {points} points; the limit is 100000")
+    return [start + i * step for i in range(points)]
 
 
 def _unique(values: list) -> list:  # type: ignore[type-arg]

@@ -39,7 +39,8 @@ def ridge_latencies(w: Walk, ridges: Sequence[float], *, peak_macs_per_s: float,
     byts = arrays.weight_params * size + arrays.act_elems * batch * size
     macs = arrays.macs * batch
     rp = np.asarray(ridges, dtype=np.float64)[:, None]
-    return np.maximum(macs[None, :], rp * byts[None, :]).sum(axis=1) / peak_macs_per_s
+    latency: np.ndarray = np.maximum(macs[None, :], rp * byts[None, :]).sum(axis=1) / peak_macs_per_s
+    return latency
 
 
 def label(w: Walk) -> str:

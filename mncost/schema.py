@@ -190,7 +190,7 @@ def parse_record(
     if not isinstance(mapping, dict):
         raise ctx.fail(path, f"expected a mapping, got {describe(mapping)}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}  # type: ignore[arg-type]
     ignored = set(ignore)
     for key in mapping:
         if key not in fields and key not in ignored:

@@ -15,13 +15,20 @@ MAC_OPS = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention"})
 
 
 class Counts(Protocol):
-    macs: dict[str, int]
-    attention_macs: dict[str, int]
-    params: dict[str, int]
-    folded_params: dict[str, int]
-    out_shapes: dict[str, tuple[int, ...]]
-    unsupported_ops: dict[str, int]
-    total_macs: int
+    @property
+    def macs(self) -> dict[str, int]: ...
+    @property
+    def attention_macs(self) -> dict[str, int]: ...
+    @property
+    def params(self) -> dict[str, int]: ...
+    @property
+    def folded_params(self) -> dict[str, int]: ...
+    @property
+    def out_shapes(self) -> dict[str, tuple[int, ...]]: ...
+    @property
+    def unsupported_ops(self) -> dict[str, int]: ...
+    @property
+    def total_macs(self) -> int: ...
 
 
 @dataclass(frozen=True)
