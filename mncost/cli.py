@@ -426,6 +426,191 @@ def report_command(
     print(f"wrote {output_dir}/report.md and report.html", file=sys.stderr)
 
 
+# -- fidelity: fit, calibrate, bench ----------------------------------------------------------
+
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="torch intra-op threads (default: torch's own choice).")]
+QuickOpt = Annotated[bool, typer.Option("--quick", help="Tiny sizes and few runs: a smoke test, not a measurement.")]
+
+
+@app.command("fit")
+def fit_command(
+    measurements: Annotated[Path, typer.Argument(help="CSV of measured latencies: model, alpha, resolution, latency_ms (and optional width_rule, batch, device, dtype, status).")],
+    name: Annotated[str, typer.Option("--name", help="Name of the fitted hardware profile.")],
+    device: Annotated[Optional[str], typer.Option("--device", help="Fit the rows of this device (needed when the CSV has several).")] = None,
+    dtype: Annotated[Optional[str], typer.Option("--dtype", help="Weight and activation dtype (default: the CSV's dtype column, else int8).")] = None,
+    ridge: Annotated[Optional[float], typer.Option("--ridge", help="Also score the plain roofline at this fixed ridge point (MACs/byte), e.g. a paper's.")] = None,
+    select: Annotated[bool, typer.Option("--select", help="Also choose a refinement by nested leave-one-out (slower).")] = False,
+    format: FormatOpt = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.")] = None,
+) -> None:
+    """Fit a hardware profile to measured latencies: ridge point, r_s of the roofline and of MACs, errors, all also leave-one-out."""
+    from .fidelity import require
+
+    require("numpy", "scipy")
+    from .fidelity.device import fit_measurements
+    from .fidelity.measurements import read_measurements
+    from .fidelity.report import render_fit
+
+    if format is Format.csv:
+        raise OptionError("fit prints a table, md or json; the measurements are already CSV")
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    fit = fit_measurements(read_measurements(measurements), name=name, device=device, dtype=dtype, ridge_macs_per_byte=ridge, select=select)
+    if output is not None:
+        fit.write_profile(output)
+        print(f"wrote {output}", file=sys.stderr)
+    if format is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps({"name": fit.name, "device": fit.device, "dtype": fit.dtype, **fit.fit_record()}, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_fit(fit))
+
+
+@app.command("calibrate")
+def calibrate_command(
+    threads: ThreadsOpt = None,
+    quick: QuickOpt = False,
+    name: Annotated[str, typer.Option("--name", help="Name of the written profile.")] = "local-cpu",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).")] = None,
+) -> None:
+    """Measure this machine's achievable MAC/s (large fp32 matmul) and memory bandwidth (large copies) with torch."""
+    from .fidelity import require
+
+    require("torch")
+    from .fidelity.calibrate import calibrate, calibration_profile
+    from .fidelity.profile import write_profile
+
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    cal = calibrate(threads=threads, quick=quick)
+    profile = calibration_profile(cal, name=name)
+    print(f"{cal.machine}, torch {cal.torch_version}, {cal.threads} thread(s)")
+    print(f"peak  {cal.peak_macs_per_s:.4g} MAC/s   (best of {cal.repeats} fp32 matmuls, {cal.matmul_n}×{cal.matmul_n})")
+    print(f"bandwidth {cal.mem_bw_bytes_per_s / 1e9:.3g} GB/s   (best of {cal.repeats} copies of {cal.copy_bytes / 2**20:g} MiB)")
+    print(f"ridge point {cal.peak_macs_per_s / cal.mem_bw_bytes_per_s:.3g} MACs/byte")
+    for size, bw in sorted(cal.copy_bw_by_size.items()):
+        print(f"  copy of {size / 2**20:g} MiB: {bw / 1e9:.3g} GB/s")
+    if output is not None:
+        write_profile(output, profile, comments=("Written by mncost calibrate.",))
+        print(f"wrote {output}", file=sys.stderr)
+
+
+@app.command("bench")
+def bench_command(
+    model: Annotated[Optional[str], typer.Argument(help="A built-in model or spec path (or --all).")] = None,
+    all_models: Annotated[bool, typer.Option("--all", help="Benchmark the built-ins at a few α/resolution points, then fit and score this machine.")] = False,
+    alpha: AlphaOpt = 1.0,
+    resolution: ResolutionOpt = None,
+    width_rule: WidthRuleOpt = None,
+    threads: ThreadsOpt = None,
+    runs: Annotated[int, typer.Option("--runs", help="Timed runs (median and spread reported).")] = 50,
+    warmup: Annotated[int, typer.Option("--warmup", help="Untimed warm-up runs.")] = 10,
+    layer_runs: Annotated[int, typer.Option("--layer-runs", help="Runs with per-layer timing hooks (0: none).")] = 20,
+    hw: Annotated[Optional[str], typer.Option("--hw", "-H", help="Profile for the predictions (default: calibrate this machine first).")] = None,
+    quick: QuickOpt = False,
+    format: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Measure batch-1 CPU latency of the torch model built from the spec, against the roofline's prediction."""
+    from .fidelity import require
+
+    if all_models == (model is not None):
+        raise OptionError("give a MODEL or --all, not both and not neither")
+    if min(runs, warmup + 1, layer_runs + 1) < 1:
+        raise OptionError("--runs must be positive; --warmup and --layer-runs at least 0")
+    require("torch")
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    if all_models:
+        require("numpy", "scipy")
+        from .fidelity.bench import bench_all
+        from .fidelity.device import fit_measurements
+        from .fidelity.measurements import format_measurements
+        from .fidelity.report import render_fit
+
+        rows = bench_all(threads=threads, quick=quick)
+        if output is not None:
+            from .output import write_atomic
+
+            write_atomic(output, format_measurements(rows, comments=("Measured by mncost bench --all: torch eager fp32, batch 1, BN folded, median of the timed runs.",)))
+            print(f"wrote {output}", file=sys.stderr)
+        sys.stdout.write(render_fit(fit_measurements(rows, name="local-cpu-fitted", dtype="fp32")))
+        return
+    from .fidelity.bench import bench
+    from .hardware import load_hardware
+
+    if hw is not None:
+        profile = load_hardware(hw)
+    else:
+        from .fidelity.calibrate import calibrate, calibration_profile
+        from .fidelity.profile import check_profile
+
+        profile = check_profile(calibration_profile(calibrate(threads=threads, quick=quick)))
+    result = bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,  # type: ignore[arg-type]
+                   layer_runs=layer_runs, hw=profile, quick=quick)
+    from .bench_view import bench_text, rich_bench
+
+    if format is Format.table and output is None:
+        _console().print(rich_bench(result, profile))
+    else:
+        _emit(bench_text(result, profile, format), output)
+
+
+fidelity_app = typer.Typer(help="Regenerate the fidelity reports (reports/fidelity).", no_args_is_help=True)
+app.add_typer(fidelity_app, name="fidelity")
+
+
+@fidelity_app.command("paper")
+def fidelity_paper(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).")] = Path("reports/fidelity/paper.md"),
+    select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice (about two minutes).")] = True,
+) -> None:
+    """Score MACs, the plain roofline and its refinements on the MobileNetV4 paper's measurements (Table 6), leave-one-out."""
+    from .fidelity import require
+
+    require("numpy", "scipy")
+    from .fidelity.report import paper_report
+    from .output import check_writable, write_atomic
+
+    check_writable(output)
+    write_atomic(output, paper_report(select=select))
+    print(f"wrote {output}", file=sys.stderr)
+
+
+@fidelity_app.command("local")
+def fidelity_local(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder for local.md, the measurements and the profiles.")] = Path("reports/fidelity"),
+    threads: Annotated[int, typer.Option("--threads", help="torch threads for every measurement.")] = 1,
+    quick: QuickOpt = False,
+    report_only: Annotated[bool, typer.Option("--report-only", help="Only rewrite local.md from the measurements already in the folder.")] = False,
+) -> None:
+    """Calibrate this machine, benchmark the built-ins, fit and score: writes local.md and its data."""
+    from .fidelity import require
+
+    if not output_dir.is_dir():
+        raise OptionError("is not a directory", file=str(output_dir))
+    if report_only:
+        require("numpy", "scipy")
+        from .fidelity.report import local_report
+        from .output import write_atomic
+
+        text = local_report(output_dir / "local_measurements.csv", output_dir / "local-cpu-calibrated.yaml", output_dir / "local_layers.csv")
+        write_atomic(output_dir / "local.md", text)
+    else:
+        require("numpy", "scipy", "torch")
+        from .fidelity.report import run_local
+
+        run_local(output_dir, threads=threads, quick=quick)
+    print(f"wrote {output_dir}/local.md", file=sys.stderr)
+
+
 def _console() -> Any:
     from rich.console import Console
 

@@ -36,6 +36,7 @@ class HardwareProfile:
     activation_dtype: DType = "int8"
     sources: dict[str, str] = field(default_factory=dict, metadata=meta(internal=True))
     note: str = ""
+    fit: dict[str, Any] = field(default_factory=dict, metadata=meta(internal=True))  # how `mncost fit` made it; not used by the roofline
     file: str = field(default="", metadata=meta(internal=True))
 
     @property
@@ -60,7 +61,8 @@ def parse_hardware(data: Any, ctx: Context) -> HardwareProfile:
         if not isinstance(value, str):
             raise ctx.fail(f"sources.{key}", "expected a string naming where the number comes from")
         sources[str(key)] = value
-    hw = parse_record(HardwareProfile, top, "", ctx, ignore=("sources",), extra={"sources": sources, "file": ctx.doc.file})
+    fit = require_mapping(top.get("fit", {}), "fit", ctx)
+    hw = parse_record(HardwareProfile, top, "", ctx, ignore=("sources", "fit"), extra={"sources": sources, "fit": fit, "file": ctx.doc.file})
     has_bw = not math.isnan(hw.mem_bw_bytes_per_s)
     has_ridge = not math.isnan(hw.ridge_macs_per_byte)
     if has_bw == has_ridge:

@@ -1,0 +1,60 @@
+"""Rendering of `mncost bench`: measured against predicted latency, per layer and in total."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .hardware import HardwareProfile
+from .render import Format, md_table, seconds
+
+
+def _rows(result: Any) -> list[tuple[str, str, float, float]]:
+    return [(x.name, x.op, x.measured_s, x.predicted_s) for x in result.layers]
+
+
+def summary(result: Any, profile: HardwareProfile) -> list[tuple[str, str]]:
+    ratio = result.latency_s / result.predicted_s if result.predicted_s else math.nan
+    return [
+        ("model", f"{result.model} α={result.alpha:g}, resolution {result.resolution}, width rule {result.width_rule}"),
+        ("measured", f"{seconds(result.latency_s)} median of {result.runs} runs (IQR {seconds(result.latency_iqr_s)}, min {seconds(result.latency_min_s)}), {result.threads} thread(s), torch eager fp32, BN folded"),
+        ("predicted", f"{seconds(result.predicted_s)} by the roofline of {profile.name} ({profile.peak_macs_per_s:.3g} MAC/s, {profile.mem_bw_bytes_per_s / 1e9:.3g} GB/s)"),
+        ("measured / predicted", f"{ratio:.2f}"),
+        ("per-layer sum", f"{seconds(result.layer_sum_s)} (hooked runs; the gap to the total is framework overhead between layers)"),
+    ]
+
+
+def rich_bench(result: Any, profile: HardwareProfile) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+
+    table = Table(title="slowest measured layers", title_justify="left", header_style="bold")
+    for col in ("layer", "op", "measured", "predicted", "measured / predicted"):
+        table.add_column(col, justify="left" if col in ("layer", "op") else "right")
+    timed = [r for r in _rows(result) if not math.isnan(r[2])]
+    for name, op, measured, predicted in sorted(timed, key=lambda r: -r[2])[:20]:
+        table.add_row(name, op, seconds(measured), seconds(predicted), f"{measured / predicted:.2f}" if predicted else "–")
+    head = Table(show_header=False, box=None)
+    head.add_column(style="bold")
+    head.add_column()
+    for key, value in summary(result, profile):
+        head.add_row(key, value)
+    return Group(head, table)
+
+
+def bench_text(result: Any, profile: HardwareProfile, fmt: Format) -> str:
+    if fmt is Format.json:
+        return json.dumps({
+            "model": result.model, "alpha": result.alpha, "resolution": result.resolution, "width_rule": result.width_rule,
+            "hardware": profile.name, "threads": result.threads, "runs": result.runs,
+            "latency_s": result.latency_s, "latency_iqr_s": result.latency_iqr_s, "latency_min_s": result.latency_min_s,
+            "predicted_s": result.predicted_s,
+            "layers": [{"name": n, "op": o, "measured_s": None if math.isnan(m) else m, "predicted_s": p} for n, o, m, p in _rows(result)],
+        }, indent=2) + "\n"
+    if fmt is Format.csv:
+        lines = ["name,op,measured_s,predicted_s"] + [f"{n},{o},{'' if math.isnan(m) else f'{m:.6g}'},{p:.6g}" for n, o, m, p in _rows(result)]
+        return "\n".join(lines) + "\n"
+    text = md_table(["quantity", "value"], summary(result, profile))
+    rows = [(n, o, "–" if math.isnan(m) else seconds(m), seconds(p)) for n, o, m, p in _rows(result)]
+    return f"# Benchmark of {result.model}\n\n" + text + "\n" + md_table(["layer", "op", "measured", "predicted"], rows, "llrr")

@@ -1,0 +1,234 @@
+"""Measure batch-1 CPU latency of spec-built torch models, in total and per layer.
+
+The torch model is ``mncost.crosscheck.torch_model.SpecNet``: its module paths are
+mncost layer names, so per-layer times line up with the walker's rows.
+Before timing, BatchNorm that follows a convolution is folded into it (mncost's
+convention: conv + BN + activation run as one layer), and the model runs in
+``eval`` mode under ``torch.inference_mode``, fp32, NCHW, eager.
+
+- total latency: ``warmup`` untimed runs, then ``runs`` timed runs of the whole
+  forward pass (no hooks attached); reported as the median and the interquartile
+  range;
+- per layer: a separate set of ``layer_runs`` forward passes with a pre- and a
+  post-forward hook on every module whose path is a layer name, timing each call
+  with ``time.perf_counter``; the median per layer. The hooks add a little time
+  of their own, so per-layer times are for comparing layers, the total for
+  comparing networks.
+
+torch is imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..hardware import HardwareProfile
+from ..spec import ArchSpec, load_spec
+from ..walk import walk
+from .calibrate import import_torch, torch_threads
+from .measurements import Measurement
+from .model import ModelParams, build_network_set, layer_times_s
+
+
+@dataclass(frozen=True)
+class LayerBench:
+    name: str
+    op: str
+    measured_s: float  # median over the per-layer runs; nan when no module has this name
+    predicted_s: float  # the roofline (or given model) time of this layer
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """Measured against predicted latency of one network configuration on this CPU."""
+
+    model: str
+    alpha: float
+    resolution: int
+    width_rule: str
+    threads: int
+    runs: int
+    latency_s: float  # median of the timed runs
+    latency_iqr_s: float  # interquartile range of the timed runs
+    latency_min_s: float
+    predicted_s: float  # Σ of the layers' predicted times
+    layers: tuple[LayerBench, ...]
+    unmatched: tuple[str, ...]  # layer names no torch module carries
+
+    @property
+    def layer_sum_s(self) -> float:
+        """Σ of the measured per-layer medians (hooked runs)."""
+        return sum(layer.measured_s for layer in self.layers if not math.isnan(layer.measured_s))
+
+    def measurement(self, *, device: str = "local-cpu") -> Measurement:
+        """This result as a row of the measurements CSV that ``fit`` reads."""
+        return Measurement(
+            model=self.model, alpha=self.alpha, resolution=self.resolution, width_rule=self.width_rule,
+            device=device, dtype="fp32", latency_ms=self.latency_s * 1e3, threads=self.threads,
+            runs=self.runs, latency_iqr_ms=self.latency_iqr_s * 1e3,
+        )
+
+
+def fold_batchnorm(net: Any) -> Any:
+    """Fold every BatchNorm2d that directly follows a Conv2d in an nn.Sequential (eval mode)."""
+    import_torch()
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for module in net.modules():
+        if isinstance(module, nn.Sequential):
+            for i in range(len(module) - 1):
+                conv, bn = module[i], module[i + 1]
+                if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                    module[i] = fuse_conv_bn_eval(conv, bn)
+                    module[i + 1] = nn.Identity()
+    return net
+
+
+def build_net(spec: ArchSpec, *, alpha: float, resolution: int, width_rule: str) -> tuple[Any, Any]:
+    """The spec's torch model in eval mode, lazy layers materialized, BN folded; and its input."""
+    torch = import_torch()
+    from ..crosscheck.torch_model import SpecNet
+
+    torch.manual_seed(0)
+    net = SpecNet(spec, alpha=alpha, width_rule=width_rule).eval()
+    x = torch.randn(1, spec.in_channels, resolution, resolution, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        net(x)  # materializes LazyLinear
+        return fold_batchnorm(net), x
+
+
+def _time_runs(fn: Any, warmup: int, runs: int) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _per_layer(net: Any, x: Any, names: Sequence[str], runs: int) -> tuple[dict[str, float], tuple[str, ...]]:
+    modules = dict(net.named_modules())
+    starts: dict[str, float] = {}
+    times: dict[str, list[float]] = {name: [] for name in names if name in modules}
+    handles = []
+    for name in times:
+        def pre(_m: Any, _inp: Any, name: str = name) -> None:
+            starts[name] = time.perf_counter()
+
+        def post(_m: Any, _inp: Any, _out: Any, name: str = name) -> None:
+            times[name].append(time.perf_counter() - starts[name])
+
+        handles.append(modules[name].register_forward_pre_hook(pre))
+        handles.append(modules[name].register_forward_hook(post))
+    try:
+        for _ in range(runs):
+            net(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    medians = {name: statistics.median(samples) for name, samples in times.items() if samples}
+    return medians, tuple(name for name in names if name not in modules)
+
+
+def bench(
+    model: str | Path | ArchSpec,
+    *,
+    alpha: float = 1.0,
+    resolution: int | None = None,
+    width_rule: str | None = None,
+    threads: int | None = None,
+    warmup: int = 10,
+    runs: int = 50,
+    layer_runs: int = 20,
+    hw: HardwareProfile | ModelParams | None = None,
+    quick: bool = False,
+) -> BenchResult:
+    """Measure one configuration; predictions from ``hw`` (a profile or fitted model parameters).
+
+    ``hw`` None predicts nothing (predicted times are nan). ``quick``: 1 warm-up,
+    3 runs, 2 per-layer runs (tests).
+    """
+    torch = import_torch()
+    if quick:
+        warmup, runs, layer_runs = 1, 3, 2
+    spec = model if isinstance(model, ArchSpec) else load_spec(model)
+    w = walk(spec, alpha=alpha, resolution=resolution, width_rule=width_rule)
+    names = [layer.name for layer in w.layers]
+    net, x = build_net(spec, alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule)
+    with torch_threads(threads) as used, torch.inference_mode():
+        samples = _time_runs(lambda: net(x), warmup, runs)
+        layer_medians, unmatched = _per_layer(net, x, names, layer_runs) if layer_runs else ({}, ())
+    predicted = _predicted_layer_times(w, hw)
+    q = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
+    return BenchResult(
+        model=spec.name if isinstance(model, ArchSpec) else str(model),
+        alpha=w.alpha,
+        resolution=w.resolution,
+        width_rule=w.width_rule,
+        threads=used,
+        runs=runs,
+        latency_s=statistics.median(samples),
+        latency_iqr_s=q[2] - q[0],
+        latency_min_s=min(samples),
+        predicted_s=float(sum(predicted)),
+        layers=tuple(
+            LayerBench(layer.name, layer.op, layer_medians.get(layer.name, math.nan), float(t))
+            for layer, t in zip(w.layers, predicted)
+        ),
+        unmatched=unmatched,
+    )
+
+
+def _predicted_layer_times(w: Any, hw: HardwareProfile | ModelParams | None) -> list[float]:
+    if hw is None:
+        return [math.nan] * len(w.layers)
+    if isinstance(hw, HardwareProfile):
+        net = build_network_set([w], weight_dtype=hw.weight_dtype, activation_dtype=hw.activation_dtype)
+        params = ModelParams(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s)
+    else:
+        net = build_network_set([w], weight_dtype="fp32", activation_dtype="fp32")
+        params = hw
+    return [float(t) for t in layer_times_s(net, params)]
+
+
+BENCH_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
+    ("v1", 0.5, 160, None), ("v1", 0.75, 192, None), ("v1", 1.0, 224, None),
+    ("v2", 0.5, 160, None), ("v2", 0.75, 192, None), ("v2", 1.0, 224, None), ("v2", 1.4, 224, None),
+    ("v3-small", 1.0, 224, None), ("v3-large", 0.75, 224, "paper"), ("v3-large", 1.0, 224, None),
+    ("v4-conv-s", 1.0, 224, None), ("v4-conv-m", 0.75, 256, None), ("v4-conv-m", 1.0, 256, None),
+    ("v4-hybrid-m", 1.0, 256, None), ("v4-conv-l", 1.0, 256, None), ("v4-hybrid-l", 1.0, 256, None),
+    ("v4-conv-l", 1.0, 384, None),
+)
+"""bench_all's default configurations: every built-in ImageNet model at a few α / resolutions
+(up to ~6 GMACs; the L models also at 256 to keep the run short)."""
+
+QUICK_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
+    ("v1", 0.25, 32, None), ("v2", 0.35, 32, None), ("v3-small", 0.5, 32, None), ("v4-conv-s", 0.5, 32, None),
+)
+
+
+def bench_all(
+    grid: Sequence[tuple[str, float, int | None, str | None]] = BENCH_GRID,
+    *,
+    threads: int | None = None,
+    warmup: int = 5,
+    runs: int = 30,
+    device: str = "local-cpu",
+    quick: bool = False,
+) -> list[Measurement]:
+    """Benchmark each (model, α, resolution, width rule) of ``grid``: rows for ``fit`` (total latency only)."""
+    if quick:
+        grid, warmup, runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3
+    return [
+        bench(model, alpha=alpha, resolution=res, width_rule=rule, threads=threads, warmup=warmup, runs=runs, layer_runs=0).measurement(device=device)
+        for model, alpha, res, rule in grid
+    ]

@@ -1,0 +1,254 @@
+"""The roofline as a vectorized function of its parameters, with optional refinements.
+
+A set of network configurations is flattened once into per-layer numpy arrays
+(:class:`NetworkSet`); :func:`predict_latency_s` then evaluates every network for
+one parameter vector in a few array operations, so that fits and leave-one-out
+(hundreds of evaluations) stay fast. Per layer *i* of a network::
+
+    read_i  = 0 if in_tensor_bytes_i  ≤ onchip_bytes else act_read_bytes_i     (on-chip memory)
+    write_i = 0 if out_tensor_bytes_i ≤ onchip_bytes else act_write_bytes_i
+    t_i     = slowdown[group_i] · max(MACs_i / peak, (weight_bytes_i + read_i + write_i) / bw)
+              + overhead_s                                                      (per-layer overhead)
+    latency = Σ_i t_i
+
+With ``onchip_bytes = 0``, all slowdowns 1 and ``overhead_s = 0`` this is exactly
+mncost's plain roofline (``mncost.roofline.time_layer`` summed by ``analyze``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..hardware import DTYPE_BYTES
+from ..ops import LayerCost, numel
+from ..walk import Walk
+
+GROUPS: tuple[str, ...] = ("dense", "depthwise", "attention", "se", "elementwise")
+"""Layer groups for per-kind slowdowns: dense = full, pointwise and fully connected
+convolutions; depthwise; attention = the Q·Kᵀ / A·V core of Mobile MQA; se = every
+layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
+residual adds and global pooling."""
+
+
+def layer_group(layer: LayerCost) -> str:
+    """The :data:`GROUPS` entry of one walked layer (from its ``op`` and, for SE pooling, its name)."""
+    if layer.op == "dwconv":
+        return "depthwise"
+    if layer.op == "attention":
+        return "attention"
+    if layer.op in ("se_fc", "scale") or ".se." in f".{layer.name}.":
+        return "se"
+    if layer.op in ("add", "pool"):
+        return "elementwise"
+    return "dense"
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSet:
+    """Per-layer arrays of several network configurations, concatenated in order.
+
+    Byte arrays are at the dtypes the set was built with; MACs and activations are
+    already multiplied by each network's batch (weights are not), as in ``time_layer``.
+    """
+
+    names: tuple[str, ...]
+    net_index: np.ndarray  # int64 per layer: which network it belongs to
+    macs: np.ndarray  # float64 per layer
+    weight_bytes: np.ndarray
+    act_read_bytes: np.ndarray
+    act_write_bytes: np.ndarray
+    in_tensor_bytes: np.ndarray  # one input tensor (what must fit on chip to skip the read)
+    out_tensor_bytes: np.ndarray
+    group: np.ndarray  # int64 index into GROUPS
+    weight_dtype: str
+    activation_dtype: str
+
+    @property
+    def n_networks(self) -> int:
+        return len(self.names)
+
+    @property
+    def macs_total(self) -> np.ndarray:
+        return np.bincount(self.net_index, weights=self.macs, minlength=self.n_networks)
+
+    @property
+    def layer_counts(self) -> np.ndarray:
+        return np.bincount(self.net_index, minlength=self.n_networks)
+
+    @property
+    def bytes_total(self) -> np.ndarray:
+        traffic = self.weight_bytes + self.act_read_bytes + self.act_write_bytes
+        return np.bincount(self.net_index, weights=traffic, minlength=self.n_networks)
+
+    def groups_present(self) -> set[str]:
+        return {GROUPS[g] for g in np.unique(self.group)}
+
+
+def build_network_set(
+    walks: Sequence[Walk],
+    *,
+    weight_dtype: str = "int8",
+    activation_dtype: str = "int8",
+    batches: Sequence[int] | None = None,
+    names: Sequence[str] | None = None,
+) -> NetworkSet:
+    """Flatten walked networks into a :class:`NetworkSet` (built once per fit)."""
+    wb, ab = DTYPE_BYTES[weight_dtype], DTYPE_BYTES[activation_dtype]
+    batches = list(batches) if batches is not None else [1] * len(walks)
+    if len(batches) != len(walks):
+        raise ValueError("one batch size per walk")
+    cols: dict[str, list[float]] = {k: [] for k in ("net", "macs", "w", "r", "wr", "in", "out", "g")}
+    for index, (w, batch) in enumerate(zip(walks, batches)):
+        for layer in w.layers:
+            cols["net"].append(index)
+            cols["macs"].append(layer.macs * batch)
+            cols["w"].append(layer.params * wb)
+            cols["r"].append(layer.act_read_elems * batch * ab)
+            cols["wr"].append(layer.act_write_elems * batch * ab)
+            cols["in"].append(numel(layer.in_shape) * batch * ab)
+            cols["out"].append(numel(layer.out_shape) * batch * ab)
+            cols["g"].append(GROUPS.index(layer_group(layer)))
+    return NetworkSet(
+        names=tuple(names) if names is not None else tuple(f"{w.spec.name} α={w.alpha:g} r{w.resolution}" for w in walks),
+        net_index=np.asarray(cols["net"], dtype=np.int64),
+        macs=np.asarray(cols["macs"], dtype=np.float64),
+        weight_bytes=np.asarray(cols["w"], dtype=np.float64),
+        act_read_bytes=np.asarray(cols["r"], dtype=np.float64),
+        act_write_bytes=np.asarray(cols["wr"], dtype=np.float64),
+        in_tensor_bytes=np.asarray(cols["in"], dtype=np.float64),
+        out_tensor_bytes=np.asarray(cols["out"], dtype=np.float64),
+        group=np.asarray(cols["g"], dtype=np.int64),
+        weight_dtype=weight_dtype,
+        activation_dtype=activation_dtype,
+    )
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """One point of the model's parameter space; the defaults of the refinements switch them off.
+
+    ``mem_bw_bytes_per_s = inf`` gives MACs alone (latency = MACs / peak).
+    """
+
+    peak_macs_per_s: float
+    mem_bw_bytes_per_s: float
+    overhead_s: float = 0.0  # fixed cost of every layer (one kernel launch each)
+    invoke_s: float = 0.0  # fixed cost of every inference
+    onchip_bytes: float = 0.0  # activation tensors up to this size cause no DRAM traffic
+    slowdown: dict[str, float] = field(default_factory=dict)  # group -> factor ≥ 1 on its layers' roofline time
+
+    @property
+    def ridge_macs_per_byte(self) -> float:
+        return self.peak_macs_per_s / self.mem_bw_bytes_per_s
+
+    def as_dict(self) -> dict[str, float]:
+        """Flat ``name: value`` record (slowdowns as ``slowdown_<group>``)."""
+        out = {"peak_macs_per_s": self.peak_macs_per_s}
+        if math.isfinite(self.mem_bw_bytes_per_s):  # MACs alone has no memory roof
+            out["mem_bw_bytes_per_s"] = self.mem_bw_bytes_per_s
+            out["ridge_macs_per_byte"] = self.ridge_macs_per_byte
+        if self.overhead_s:
+            out["overhead_s"] = self.overhead_s
+        if self.invoke_s:
+            out["invoke_s"] = self.invoke_s
+        if self.onchip_bytes:
+            out["onchip_bytes"] = self.onchip_bytes
+        for group, factor in sorted(self.slowdown.items()):
+            out[f"slowdown_{group}"] = factor
+        return out
+
+
+def layer_times_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
+    """Every layer's modelled time (the per-layer rows behind :func:`predict_latency_s`)."""
+    traffic = net.weight_bytes
+    if p.onchip_bytes > 0:
+        reads = np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
+        writes = np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes)
+        traffic = traffic + reads + writes
+    else:
+        traffic = traffic + net.act_read_bytes + net.act_write_bytes
+    mem_time = traffic / p.mem_bw_bytes_per_s if math.isfinite(p.mem_bw_bytes_per_s) else np.zeros_like(traffic)
+    t = np.maximum(net.macs / p.peak_macs_per_s, mem_time)
+    if p.slowdown:
+        factors = np.ones(len(GROUPS))
+        for group, factor in p.slowdown.items():
+            factors[GROUPS.index(group)] = factor
+        t = t * factors[net.group]
+    if p.overhead_s:
+        t = t + p.overhead_s
+    return t
+
+
+def predict_latency_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
+    """Modelled latency of every network of ``net`` (seconds), one array operation per term."""
+    total = np.bincount(net.net_index, weights=layer_times_s(net, p), minlength=net.n_networks)
+    return total + p.invoke_s if p.invoke_s else total
+
+
+@dataclass(frozen=True, eq=False)
+class Gradient:
+    """Every network's latency and its partial derivatives (for an analytic Jacobian).
+
+    Away from the kinks of max() (a layer exactly at the ridge) these are exact.
+    """
+
+    latency_s: np.ndarray
+    d_log_peak: np.ndarray  # ∂latency/∂log peak (bandwidth held fixed)
+    d_log_bw: np.ndarray  # ∂latency/∂log bandwidth
+    d_overhead_s: np.ndarray  # ∂latency/∂overhead_s = the layer count
+    d_log_slowdown: dict[str, np.ndarray]  # ∂latency/∂log slowdown[group]
+
+
+def latency_gradient(net: NetworkSet, p: ModelParams, groups: tuple[str, ...] = ()) -> Gradient:
+    """Latency of every network and its derivatives with respect to the model's parameters."""
+    traffic = net.weight_bytes
+    if p.onchip_bytes > 0:
+        reads = np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
+        writes = np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes)
+        traffic = traffic + reads + writes
+    else:
+        traffic = traffic + net.act_read_bytes + net.act_write_bytes
+    mac_time = net.macs / p.peak_macs_per_s
+    mem_time = traffic / p.mem_bw_bytes_per_s
+    compute_bound = mac_time >= mem_time
+    factors = np.ones(len(GROUPS))
+    for group, factor in p.slowdown.items():
+        factors[GROUPS.index(group)] = factor
+    scaled = factors[net.group] * np.where(compute_bound, mac_time, mem_time)
+    n = net.n_networks
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(net.net_index, weights=weights, minlength=n)
+
+    counts = net.layer_counts.astype(np.float64)
+    latency = total(scaled) + p.overhead_s * counts + p.invoke_s
+    return Gradient(
+        latency_s=latency,
+        d_log_peak=-total(np.where(compute_bound, scaled, 0.0)),
+        d_log_bw=-total(np.where(compute_bound, 0.0, scaled)),
+        d_overhead_s=counts,
+        d_log_slowdown={g: total(np.where(net.group == GROUPS.index(g), scaled, 0.0)) for g in groups},
+    )
+
+
+def compute_bound_share(net: NetworkSet, p: ModelParams) -> float:
+    """Share of the modelled roofline time (all networks) spent in compute-bound layers.
+
+    0 means no layer reaches the compute roof: the data then bound the peak only from
+    below (any higher peak fits as well), and the ridge point is a lower bound too;
+    1 means the same for the bandwidth.
+    """
+    if not math.isfinite(p.mem_bw_bytes_per_s):
+        return 1.0
+    traffic = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
+    if p.onchip_bytes > 0:
+        traffic = (net.weight_bytes + np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
+                   + np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes))
+    mac_time, mem_time = net.macs / p.peak_macs_per_s, traffic / p.mem_bw_bytes_per_s
+    roof = np.maximum(mac_time, mem_time)
+    total = float(roof.sum())
+    return float(roof[mac_time >= mem_time].sum()) / total if total else 0.0

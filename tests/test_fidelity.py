@@ -1,0 +1,336 @@
+"""Fidelity: the vectorized roofline equals analyze(), fits recover known roofs, leave-one-out is
+honest, measurement CSVs fail cleanly, and calibrate / bench run (quick mode)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+if os.environ.get("CI"):  # CI installs numpy, scipy and torch: never skip there
+    import numpy as np
+    import scipy  # noqa: F401
+else:
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("scipy")
+
+import mncost
+from mncost.errors import MncostError
+from mncost.fidelity import fit as F
+from mncost.fidelity import paper
+from mncost.fidelity.device import fit_measurements
+from mncost.fidelity.measurements import Measurement, MeasurementError, format_measurements, parse_measurements, read_measurements
+from mncost.fidelity.model import GROUPS, ModelParams, NetworkSet, build_network_set, layer_times_s, predict_latency_s
+from mncost.fidelity.profile import check_profile
+from mncost.fidelity.report import render_fit
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+BAD_CSV = sorted((TESTS / "fixtures_fidelity" / "bad_csv").glob("*.csv"))
+
+# Networks spanning memory- and compute-bound, with and without attention: cheap to walk.
+CONFIGS = [
+    ("v1", 0.25, 128, None), ("v1", 1.0, 224, None), ("v2", 0.5, 160, None), ("v2", 1.4, 224, None),
+    ("v3-small", 1.0, 224, None), ("v3-large", 0.5, 224, "paper"), ("v4-conv-s", 1.0, 224, None),
+    ("v4-conv-m", 1.0, 256, None), ("v4-hybrid-m", 1.0, 256, None), ("v4-hybrid-m", 0.5, 192, None),
+]
+
+
+def walks(configs=CONFIGS):
+    return [mncost.walk(mncost.load_spec(m), alpha=a, resolution=r, width_rule=w) for m, a, r, w in configs]
+
+
+@pytest.fixture(scope="module")
+def int8_set() -> NetworkSet:
+    return build_network_set(walks(), weight_dtype="int8", activation_dtype="int8")
+
+
+# -- the model equals mncost's plain roofline --------------------------------------------
+
+
+@pytest.mark.parametrize("hw_name", ["cpu", "gpu", "edgetpu"])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_refinements_off_is_exactly_analyze(hw_name, batch):
+    hw = mncost.load_hardware(hw_name)
+    ws = walks()
+    net = build_network_set(ws, weight_dtype=hw.weight_dtype, activation_dtype=hw.activation_dtype, batches=[batch] * len(ws))
+    off = ModelParams(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s, overhead_s=0.0, invoke_s=0.0, onchip_bytes=0.0,
+                      slowdown={g: 1.0 for g in GROUPS})
+    expected = [mncost.analyze(w.spec, hw, alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule, batch=batch).totals.latency_s for w in ws]
+    for params in (ModelParams(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s), off):
+        got = predict_latency_s(net, params)
+        assert got.tolist() == pytest.approx(expected, rel=1e-12)
+    per_layer = layer_times_s(net, off)[net.net_index == 0]
+    analyzed = mncost.analyze(ws[0].spec, hw, alpha=ws[0].alpha, resolution=ws[0].resolution, batch=batch)
+    assert per_layer.tolist() == pytest.approx([t.latency_s for t in analyzed.layers], rel=1e-12)
+
+
+def test_each_refinement_adds_what_its_docstring_says(int8_set):
+    base = ModelParams(1e12, 1e10)
+    plain = predict_latency_s(int8_set, base)
+    counts = int8_set.layer_counts
+    assert predict_latency_s(int8_set, dataclasses.replace(base, overhead_s=2e-6)) == pytest.approx(plain + 2e-6 * counts, rel=1e-12)
+    assert predict_latency_s(int8_set, dataclasses.replace(base, invoke_s=1e-3)) == pytest.approx(plain + 1e-3, rel=1e-12)
+    slow = predict_latency_s(int8_set, dataclasses.replace(base, slowdown={"attention": 3.0}))
+    attention = np.bincount(int8_set.net_index, weights=np.where(int8_set.group == GROUPS.index("attention"), layer_times_s(int8_set, base), 0.0))
+    assert slow == pytest.approx(plain + 2.0 * attention, rel=1e-12)
+    assert (attention[:8] == 0).all() and (attention[8:] > 0).all()  # only the hybrids have attention
+    huge = predict_latency_s(int8_set, dataclasses.replace(base, onchip_bytes=1e12))  # everything on chip: weights only
+    weights_only = np.bincount(int8_set.net_index, weights=np.maximum(int8_set.macs / 1e12, int8_set.weight_bytes / 1e10))
+    assert huge == pytest.approx(weights_only, rel=1e-12)
+
+
+def test_analytic_jacobian_matches_finite_differences(int8_set):
+    from scipy.optimize import approx_fprime
+
+    y = predict_latency_s(int8_set, ModelParams(8e11, 6e9, overhead_s=3e-6, invoke_s=2e-4, slowdown={"attention": 4.0}))
+    rows = np.arange(int8_set.n_networks)
+    for variant in (F.PLAIN, F.KEPT, F.paper_ridge(100.0)):
+        layout = F._Layout(variant, 1e-5, 1e-3, 0.0)
+        theta = np.array([math.log(5e11)] + ([] if variant.ridge_macs_per_byte else [math.log(4e9)])
+                         + ([0.2] if variant.overhead else []) + ([0.3] if variant.invoke else []) + [0.5] * len(variant.slow_groups))
+        numeric = np.stack([approx_fprime(theta, lambda t, i=i: F._log_residuals(int8_set, layout.params(t), np.log(y), rows)[i], 1e-7) for i in rows])
+        assert layout.jacobian(int8_set, theta, rows) == pytest.approx(numeric, abs=1e-5)
+
+
+# -- fits recover known parameters ----------------------------------------------------
+
+
+def test_fit_recovers_peak_and_bandwidth_exactly(int8_set):
+    truth = ModelParams(1e11, 3e9)  # ridge 33 MACs/B: 0-74% of each network's time compute-bound, both roofs identifiable
+    y = predict_latency_s(int8_set, truth)
+    got = F.fit_variant(int8_set, y, F.PLAIN)
+    assert got.params.peak_macs_per_s == pytest.approx(truth.peak_macs_per_s, rel=1e-6)
+    assert got.params.mem_bw_bytes_per_s == pytest.approx(truth.mem_bw_bytes_per_s, rel=1e-6)
+    assert got.cost < 1e-15
+
+
+def test_fit_recovers_peak_and_bandwidth_under_noise(int8_set):
+    truth = ModelParams(1e11, 3e9)
+    noise = np.exp(np.random.default_rng(0).normal(0.0, 0.05, int8_set.n_networks))  # 5% multiplicative noise
+    y = predict_latency_s(int8_set, truth) * noise
+    got = F.fit_variant(int8_set, y, F.PLAIN).params
+    assert got.peak_macs_per_s == pytest.approx(truth.peak_macs_per_s, rel=0.2)
+    assert got.mem_bw_bytes_per_s == pytest.approx(truth.mem_bw_bytes_per_s, rel=0.2)
+    again = F.fit_variant(int8_set, y, F.PLAIN).params
+    assert again == got  # deterministic: fixed start grid, no random restarts
+
+
+def test_fit_recovers_the_kept_refinements(int8_set):
+    truth = ModelParams(1e11, 3e9, overhead_s=5e-6, invoke_s=3e-4, slowdown={"attention": 4.0})
+    y = predict_latency_s(int8_set, truth)
+    got = F.fit_variant(int8_set, y, F.KEPT).params
+    assert got.peak_macs_per_s == pytest.approx(truth.peak_macs_per_s, rel=1e-3)
+    assert got.mem_bw_bytes_per_s == pytest.approx(truth.mem_bw_bytes_per_s, rel=1e-3)
+    assert got.overhead_s == pytest.approx(5e-6, rel=1e-3)
+    assert got.invoke_s == pytest.approx(3e-4, rel=1e-3)
+    assert got.slowdown["attention"] == pytest.approx(4.0, rel=1e-3)
+
+
+def test_fixed_ridge_fits_only_the_scale(int8_set):
+    y = predict_latency_s(int8_set, ModelParams(6e11, 6e11 / 40.0))
+    got = F.fit_variant(int8_set, y, F.paper_ridge(40.0)).params
+    assert got.ridge_macs_per_byte == pytest.approx(40.0, rel=1e-12)
+    assert got.peak_macs_per_s == pytest.approx(6e11, rel=1e-6)
+
+
+# -- leave-one-out, by hand -------------------------------------------------------------
+
+
+def one_layer_networks(macs: list[float]) -> NetworkSet:
+    n = len(macs)
+    zeros = np.zeros(n)
+    return NetworkSet(
+        names=tuple(f"n{i}" for i in range(n)), net_index=np.arange(n), macs=np.asarray(macs, float),
+        weight_bytes=zeros, act_read_bytes=zeros, act_write_bytes=zeros, in_tensor_bytes=zeros + 1, out_tensor_bytes=zeros + 1,
+        group=np.zeros(n, dtype=np.int64), weight_dtype="int8", activation_dtype="int8",
+    )
+
+
+def test_leave_one_out_by_hand():
+    # MACs alone, fitted scale: log peak = mean(log MACs − log latency) over the fitting rows.
+    # MACs/latency ratios are 1e9, 1e9, 1e9 and 5e8 MAC/s (the last network is slow).
+    net = one_layer_networks([1e6, 2e6, 4e6, 8e6])
+    y = np.array([1e-3, 2e-3, 4e-3, 16e-3])
+    loo = F.leave_one_out(net, y, F.MACS)
+    # Networks 0-2 are predicted from peak = (1e9 · 1e9 · 5e8)^(1/3) = 1e9 · 2^(-1/3);
+    # network 3 from the other three, all at 1e9: 8e6 / 1e9 = 8 ms.
+    slow_peak = 1e9 * 2 ** (-1 / 3)
+    assert loo.tolist() == pytest.approx([1e6 / slow_peak, 2e6 / slow_peak, 4e6 / slow_peak, 8e-3], rel=1e-12)
+    s = F.score(loo, y)
+    assert s.spearman == pytest.approx(1.0)  # the order survives
+    assert s.worst_ape == pytest.approx(0.5)  # network 3: 8 ms predicted, 16 ms measured
+    assert s.median_ape == pytest.approx(2 ** (1 / 3) - 1)  # networks 0-2 each 26% high
+    # In sample the slow network pulls everyone: peak = (1e9³ · 5e8)^(1/4).
+    inside = F.fit_variant(net, y, F.MACS).params.peak_macs_per_s
+    assert inside == pytest.approx(1e9 * 2 ** (-1 / 4), rel=1e-12)
+
+
+def test_leave_one_out_never_sees_the_row_it_predicts(int8_set):
+    y = predict_latency_s(int8_set, ModelParams(1e11, 3e9, overhead_s=4e-6))
+    for variant in (F.PLAIN, F.OVERHEAD):
+        loo = F.leave_one_out(int8_set, y, variant)
+        y_changed = y.copy()
+        y_changed[3] *= 10  # only row 3's own measurement changes
+        loo_changed = F.leave_one_out(int8_set, y_changed, variant)
+        assert loo_changed[3] == pytest.approx(loo[3], rel=1e-9)
+        assert not np.allclose(loo_changed[:3], loo[:3], rtol=1e-3)  # the others did see it
+
+
+def test_score_by_hand():
+    s = F.score(np.array([1.1, 1.8, 3.0, 5.0]), np.array([1.0, 2.0, 4.0, 3.0]))
+    assert s.spearman == pytest.approx(0.8)  # ranks 1,2,3,4 vs 1,2,4,3: 1 − 6·2/(4·15)
+    assert s.median_ape == pytest.approx((0.1 + 0.25) / 2)
+    assert s.worst_ape == pytest.approx(2 / 3)
+    assert s.n == 4
+
+
+# -- measurement CSVs ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", BAD_CSV, ids=lambda p: p.stem)
+def test_bad_measurements_fail_with_one_line(path: Path):
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    expected = first[len("# error: "):].replace("{file}", str(path)).replace("{dir}", str(path.parent))
+    with pytest.raises(MncostError) as err:
+        fit_measurements(read_measurements(path), name="x", refinements=())
+    assert isinstance(err.value, MeasurementError)
+    assert str(err.value) == expected
+    assert "\n" not in str(err.value) and err.value.file == str(path)
+
+
+def test_fixture_folder_is_populated():
+    assert len(BAD_CSV) >= 20
+
+
+def test_missing_file_and_device_errors(tmp_path):
+    with pytest.raises(MeasurementError, match="file not found"):
+        read_measurements(tmp_path / "none.csv")
+    rows = paper.table6()
+    with pytest.raises(MeasurementError, match="no rows of device 'Pixel 9'"):
+        fit_measurements(rows, name="x", device="Pixel 9")
+    with pytest.raises(MeasurementError, match="measures 7 devices"):
+        fit_measurements(rows, name="x")
+    with pytest.raises(mncost.OptionError, match="--ridge must be a positive"):
+        fit_measurements(rows, name="x", device="Pixel 4 DSP", ridge_macs_per_byte=-1.0)
+    with pytest.raises(mncost.OptionError, match="--dtype must be one of"):
+        fit_measurements(rows, name="x", device="Pixel 4 DSP", dtype="int4")
+    with pytest.raises(MeasurementError, match="the rows say dtype 'int8', the fit was asked for 'fp16'"):
+        fit_measurements(rows, name="x", device="Pixel 4 DSP", dtype="fp16")
+
+
+def test_csv_round_trip_and_spec_paths(tmp_path):
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "mine.yaml").write_text((REPO / "specs" / "v2.yaml").read_text())
+    text = "# comment\nmodel,alpha,resolution,latency_ms,status\nnets/mine.yaml,0.5,160,1.5,ok\nv1,,,,failed\n"
+    (tmp_path / "m.csv").write_text(text)
+    rows = read_measurements(tmp_path / "m.csv")
+    assert [(r.model, r.alpha, r.resolution, r.status, r.line) for r in rows] == [("nets/mine.yaml", 0.5, 160, "ok", 3), ("v1", 1.0, None, "failed", 4)]
+    again = parse_measurements(format_measurements(rows, comments=("round trip",)), file=str(tmp_path / "m.csv"))
+    strip = [dataclasses.replace(r, line=0) for r in rows]
+    assert [dataclasses.replace(r, line=0) for r in again] == strip
+    from mncost.fidelity.measurements import measurement_walk
+
+    assert measurement_walk(rows[0]).resolution == 160
+
+
+# -- the paper's data -------------------------------------------------------------------
+
+
+def test_paper_table6_data():
+    rows = paper.table6()
+    assert len(rows) == 11 * 7
+    assert paper.devices(rows) == ["Pixel 6 CPU", "Pixel 8 EdgeTPU", "iPhone 13 CoreML", "Pixel 4 DSP", "Pixel 7 GPU", "Samsung S23 CPU", "Samsung S23 GPU"]
+    assert sorted((r.device, r.label, r.status) for r in rows if r.status != "ok") == [
+        ("Pixel 4 DSP", "MNv4-Hybrid-L", "failed"), ("Pixel 4 DSP", "MNv4-Hybrid-M", "failed"),
+        ("iPhone 13 CoreML", "MNv4-Hybrid-L", "not_reported"), ("iPhone 13 CoreML", "MNv4-Hybrid-M", "not_reported")]
+    assert {r.dtype for r in rows if "GPU" in r.device or "CoreML" in r.device} == {"fp16"}
+    assert {r.dtype for r in rows if "GPU" not in r.device and "CoreML" not in r.device} == {"int8"}
+    v3 = next(r for r in rows if r.model == "v3-large")
+    w = mncost.walk(mncost.load_spec("v3-large"), alpha=v3.alpha, width_rule=v3.width_rule)
+    assert round(sum(layer.params for layer in w.layers) / 1e6, 1) == 2.7  # the table's 2.7 M
+    assert paper.table16()["Pixel 4 DSP"].ridge_macs_per_byte == 347.3
+
+
+def test_paper_dsp_fit_and_its_profile(tmp_path):
+    fit = fit_measurements(paper.table6(), name="pixel4-dsp", device="Pixel 4 DSP", ridge_macs_per_byte=347.3, refinements=(F.OVERHEAD,))
+    assert len(fit.rows) == 9 and len(fit.skipped) == 2
+    # The per-layer overhead is what the DSP's plain roofline misses (reports/fidelity/paper.md).
+    assert fit.evaluation("+overhead").loo.spearman > fit.plain.loo.spearman + 0.05
+    assert fit.evaluation("+overhead").loo.median_ape < fit.plain.loo.median_ape / 2
+    path = tmp_path / "pixel4-dsp.yaml"
+    fit.write_profile(path)
+    hw = mncost.load_hardware(path)
+    assert (hw.name, hw.weight_dtype) == ("pixel4-dsp", "int8")
+    got = [mncost.analyze(r.model, hw, alpha=r.alpha, resolution=r.resolution, width_rule=r.width_rule).totals.latency_s for r in fit.rows]
+    assert got == pytest.approx(fit.plain.predicted_s.tolist(), rel=1e-5)
+    assert "leave-one-out" in hw.note and path.read_text().startswith("# Written by mncost fit")
+    text = render_fit(fit)
+    assert "fitted ridge point ≥ " in text  # at int8 no layer reaches the DSP's ridge: a lower bound only
+    assert [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")][1:] == ["macs", "roofline", "roofline @RP 347.3", "+overhead"]
+    record = fit.fit_record()
+    assert record["variants"]["roofline"]["loo_spearman"] == round(fit.plain.loo.spearman, 4)
+    with_record = check_profile(fit.profile(fit_key=True))  # the `fit:` record is kept, and ignored by the roofline
+    assert with_record.fit["variants"]["roofline"]["loo_spearman"] == record["variants"]["roofline"]["loo_spearman"]
+    assert with_record.peak_macs_per_s == hw.peak_macs_per_s
+
+
+def test_fidelity_core_imports_no_torch_and_mncost_no_numpy():
+    code = ("import sys, mncost; mncost.analyze('v2'); assert 'numpy' not in sys.modules and 'scipy' not in sys.modules; "
+            "import mncost.fidelity.device, mncost.fidelity.report, mncost.fidelity.bench, mncost.fidelity.calibrate; "
+            "assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# -- calibrate and bench (torch) --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def torch():
+    if os.environ.get("CI"):
+        import torch as module
+    else:
+        module = pytest.importorskip("torch")
+    return module
+
+
+def test_calibrate_quick(torch):
+    from mncost.fidelity.calibrate import calibrate, calibration_profile
+
+    before = torch.get_num_threads()
+    cal = calibrate(threads=1, quick=True)
+    assert torch.get_num_threads() == before
+    assert cal.threads == 1 and cal.matmul_n == 128
+    assert math.isfinite(cal.peak_macs_per_s) and cal.peak_macs_per_s > 1e7
+    assert math.isfinite(cal.mem_bw_bytes_per_s) and cal.mem_bw_bytes_per_s > 1e6
+    hw = check_profile(calibration_profile(cal))
+    assert (hw.weight_dtype, hw.peak_macs_per_s) == ("fp32", pytest.approx(cal.peak_macs_per_s, rel=1e-3))
+
+
+def test_bench_quick_per_layer(torch):
+    from mncost.fidelity.bench import bench, bench_all
+
+    hw = mncost.load_hardware("cpu")
+    result = bench("v3-small", alpha=0.5, resolution=32, threads=1, hw=hw, quick=True)
+    w = mncost.walk(mncost.load_spec("v3-small"), alpha=0.5, resolution=32)
+    assert [layer.name for layer in result.layers] == [layer.name for layer in w.layers]
+    assert result.unmatched == ()
+    assert all(layer.measured_s > 0 for layer in result.layers)
+    assert result.latency_s > 0 and result.threads == 1
+    assert result.predicted_s == pytest.approx(mncost.analyze("v3-small", hw, alpha=0.5, resolution=32).totals.latency_s, rel=1e-12)
+    rows = bench_all(threads=1, quick=True)
+    assert len(rows) == 4 and all(r.latency_ms > 0 and r.dtype == "fp32" and r.threads == 1 for r in rows)
+    again = parse_measurements(format_measurements(rows))
+    assert [(r.model, r.alpha, r.resolution, r.latency_ms) for r in again] == [(r.model, r.alpha, r.resolution, float(f"{r.latency_ms:.6g}")) for r in rows]
+
+
+def test_bench_row_is_a_measurement(torch):
+    from mncost.fidelity.bench import bench
+
+    row = bench("v1", alpha=0.25, resolution=32, threads=1, quick=True, layer_runs=0).measurement()
+    assert isinstance(row, Measurement) and row.device == "local-cpu" and row.runs == 3
