@@ -29,6 +29,7 @@ class Totals:
     memory_bound_share: float  # share of predicted latency spent in memory-bound layers
     layers: int
     memory_bound_layers: int
+    refined_latency_s: float | None = None  # the profile's refinements applied (plain latency_s stays beside it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def layer_dict(layer: LayerTiming) -> dict[str, Any]:
     return row
 
 
-def summarize(layers: tuple[LayerTiming, ...]) -> Totals:
+def summarize(layers: tuple[LayerTiming, ...], invoke_s: float | None = None) -> Totals:
     latency = sum(layer.latency_s for layer in layers)
     memory_latency = sum(layer.latency_s for layer in layers if layer.bound == "memory")
     return Totals(
@@ -108,6 +109,7 @@ def summarize(layers: tuple[LayerTiming, ...]) -> Totals:
         memory_bound_share=memory_latency / latency if latency else 0.0,
         layers=len(layers),
         memory_bound_layers=sum(1 for layer in layers if layer.bound == "memory"),
+        refined_latency_s=None if invoke_s is None else sum(layer.refined_latency_s or 0.0 for layer in layers) + invoke_s,
     )
 
 
@@ -131,7 +133,7 @@ def analyze_walk(w: Walk, hw: HardwareProfile, *, batch: int = 1, conventions: C
         spec=w.spec,
         profile=hw,
         layers=layers,
-        totals=summarize(layers),
+        totals=summarize(layers, None if hw.refinements is None else hw.refinements.invoke_s),
     )
 
 

@@ -11,11 +11,45 @@ from typing import Any, Literal
 
 from . import builtin
 from .errors import HardwareError
-from .schema import Context, meta, parse_record, positive, require_mapping, suggest
+from .schema import Context, coerce, meta, non_negative, parse_record, positive, require_mapping, suggest
 from .yamlio import load_file
 
 DType = Literal["int8", "uint8", "fp16", "bf16", "fp32"]
 DTYPE_BYTES: dict[str, int] = {"int8": 1, "uint8": 1, "fp16": 2, "bf16": 2, "fp32": 4}
+
+
+SLOWDOWN_GROUPS = ("dense", "depthwise", "attention", "se", "elementwise")  # mncost.roofline.GROUPS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refinements:
+    """Optional corrections to the plain roofline, fitted by ``mncost fit`` (README, "Fidelity").
+
+    analyze reports the refined latency beside the plain one, never instead of it. The
+    refined model has its own roofs when the fit moved them (else the profile's).
+    """
+
+    peak_macs_per_s: float | None = field(default=None, metadata=meta(check=positive))
+    mem_bw_bytes_per_s: float | None = field(default=None, metadata=meta(check=positive))
+    overhead_s_per_layer: float = field(default=0.0, metadata=meta(check=non_negative))
+    invoke_s: float = field(default=0.0, metadata=meta(check=non_negative))
+    onchip_bytes: float = field(default=0.0, metadata=meta(check=non_negative))
+    slowdown: dict[str, float] = field(default_factory=dict, metadata=meta(internal=True))
+
+
+def parse_refinements(raw: Any, path: str, ctx: Context) -> Refinements:
+    mapping = require_mapping(raw, path, ctx)
+    slowdown_raw = require_mapping(mapping.get("slowdown", {}), f"{path}.slowdown", ctx)
+    slowdown = {}
+    for group, factor in slowdown_raw.items():
+        key = f"{path}.slowdown.{group}"
+        if group not in SLOWDOWN_GROUPS:
+            raise ctx.fail(key, f"unknown layer group{suggest(str(group), SLOWDOWN_GROUPS)}; groups: {', '.join(SLOWDOWN_GROUPS)}")
+        value = coerce(factor, float, key, ctx)
+        if value <= 0:
+            raise ctx.fail(key, f"expected a positive factor, got {factor!r}")
+        slowdown[str(group)] = value
+    return parse_record(Refinements, mapping, path, ctx, ignore=("slowdown",), extra={"slowdown": slowdown})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +71,7 @@ class HardwareProfile:
     sources: dict[str, str] = field(default_factory=dict, metadata=meta(internal=True))
     note: str = ""
     fit: dict[str, Any] = field(default_factory=dict, metadata=meta(internal=True))  # how `mncost fit` made it; not used by the roofline
+    refinements: Refinements | None = field(default=None, metadata=meta(parse=parse_refinements))
     file: str = field(default="", metadata=meta(internal=True))
 
     @property

@@ -75,8 +75,14 @@ def summary_rows(result: AnalysisResult) -> list[tuple[str, str]]:
     ]
     if t.attention_macs:
         rows.append(("attention MACs", f"{count(t.attention_macs)} (in MACs above)"))
+    rows += [("predicted latency", seconds(t.latency_s) + (" (plain roofline)" if t.refined_latency_s is not None else ""))]
+    if t.refined_latency_s is not None:
+        r = hw.refinements
+        assert r is not None
+        parts = [f"{r.overhead_s_per_layer * 1e6:.3g} µs/layer" if r.overhead_s_per_layer else "", f"{r.invoke_s * 1e3:.3g} ms/inference" if r.invoke_s else "",
+                 ", ".join(f"{g} ×{f:.3g}" for g, f in r.slowdown.items()), f"on-chip {r.onchip_bytes:.3g} B" if r.onchip_bytes else ""]
+        rows.append(("refined latency", f"{seconds(t.refined_latency_s)} (the profile's fitted refinements: {'; '.join(p for p in parts if p)})"))
     rows += [
-        ("predicted latency", seconds(t.latency_s)),
         ("memory-bound", f"{t.memory_bound_share:.1%} of the time, {t.memory_bound_layers} of {t.layers} layers"),
     ]
     return rows

@@ -10,9 +10,28 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .hardware import HardwareProfile
-from .ops import LayerCost, Shape
+from .ops import LayerCost, Shape, numel
 
 Bound = Literal["compute", "memory"]
+
+GROUPS: tuple[str, ...] = ("dense", "depthwise", "attention", "se", "elementwise")
+"""Layer groups for per-kind slowdowns: dense = full, pointwise and fully connected
+convolutions; depthwise; attention = the Q·Kᵀ / A·V core of Mobile MQA; se = every
+layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
+residual adds and global pooling."""
+
+
+def layer_group(layer: LayerCost) -> str:
+    """The :data:`GROUPS` entry of one walked layer (from its ``op`` and, for SE pooling, its name)."""
+    if layer.op == "dwconv":
+        return "depthwise"
+    if layer.op == "attention":
+        return "attention"
+    if layer.op in ("se_fc", "scale") or ".se." in f".{layer.name}.":
+        return "se"
+    if layer.op in ("add", "pool"):
+        return "elementwise"
+    return "dense"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +55,7 @@ class LayerTiming:
     mem_time_s: float
     latency_s: float
     bound: Bound
+    refined_latency_s: float | None = None  # with the profile's refinements, when it has any
 
 
 def time_layer(layer: LayerCost, hw: HardwareProfile, *, batch: int = 1, include_bn_params: bool = False) -> LayerTiming:
@@ -47,6 +67,7 @@ def time_layer(layer: LayerCost, hw: HardwareProfile, *, batch: int = 1, include
     total_bytes = weight_bytes + activation_bytes
     mac_time = macs / hw.peak_macs_per_s
     mem_time = total_bytes / hw.mem_bw_bytes_per_s
+    refined = None if hw.refinements is None else refined_time(layer, hw, batch=batch, weight_bytes=weight_bytes)
     return LayerTiming(
         name=layer.name,
         op=layer.op,
@@ -65,4 +86,26 @@ def time_layer(layer: LayerCost, hw: HardwareProfile, *, batch: int = 1, include
         mem_time_s=mem_time,
         latency_s=max(mac_time, mem_time),
         bound="compute" if macs > 0 and mac_time >= mem_time else "memory",
+        refined_latency_s=refined,
     )
+
+
+def refined_time(layer: LayerCost, hw: HardwareProfile, *, batch: int, weight_bytes: int) -> float:
+    """One layer under the profile's refinements (fitted by ``mncost fit``):
+
+    activation tensors no larger than ``onchip_bytes`` cause no memory traffic; the
+    roofline time is multiplied by the slowdown of the layer's group; a fixed
+    ``overhead_s_per_layer`` is added. The per-inference ``invoke_s`` is added to the total.
+    """
+    r = hw.refinements
+    assert r is not None
+    size = hw.activation_bytes_per_elem * batch
+    reads = layer.act_read_elems * size
+    writes = layer.act_write_elems * size
+    if r.onchip_bytes > 0:
+        reads = 0 if numel(layer.in_shape) * size <= r.onchip_bytes else reads
+        writes = 0 if numel(layer.out_shape) * size <= r.onchip_bytes else writes
+    peak = r.peak_macs_per_s or hw.peak_macs_per_s
+    bandwidth = r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s
+    roof = max(layer.macs * batch / peak, (weight_bytes + reads + writes) / bandwidth)
+    return roof * r.slowdown.get(layer_group(layer), 1.0) + r.overhead_s_per_layer

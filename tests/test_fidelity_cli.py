@@ -88,3 +88,38 @@ def test_bench_all_quick_then_fit(capsys, tmp_path):
 def test_bench_needs_model_or_all(capsys):
     code, _, err = run_cli(capsys, "bench")
     assert code == 2 and err.splitlines() == ["error: give a MODEL or --all, not both and not neither"]
+
+
+def test_fitted_refinements_are_applied_by_analyze_beside_the_plain_roofline(capsys, tmp_path):
+    from mncost.fidelity import paper
+    from mncost.fidelity.device import fit_measurements
+    from mncost.fidelity.measurements import measurement_walk
+    from mncost.fidelity.model import build_network_set, predict_latency_s
+
+    fit = fit_measurements(paper.table6(), name="p8", device="Pixel 8 EdgeTPU")
+    path = tmp_path / "p8.yaml"
+    fit.write_profile(path)
+    hw = mncost.load_hardware(path)
+    assert hw.refinements is not None and hw.refinements.invoke_s > 0
+    refined = fit.refined.fit.params
+    for k, row in enumerate(fit.rows):
+        result = mncost.analyze(row.model, hw, alpha=row.alpha, resolution=row.resolution, width_rule=row.width_rule)
+        net = build_network_set([measurement_walk(row)], weight_dtype="int8", activation_dtype="int8")
+        assert result.totals.refined_latency_s == pytest.approx(float(predict_latency_s(net, refined)[0]), rel=1e-6)
+        assert result.totals.latency_s == pytest.approx(float(fit.plain.predicted_s[k]), rel=1e-5)  # plain unchanged
+    code, out, _ = run_cli(capsys, "analyze", "v4-conv-s", "--hw", str(path))
+    assert code == 0 and "refined latency" in out and "(plain roofline)" in out
+
+
+def test_profiles_without_refinements_report_none(capsys):
+    code, out, _ = run_cli(capsys, "analyze", "v2", "--format", "json")
+    data = json.loads(out)
+    assert data["totals"]["refined_latency_s"] is None
+    assert all(layer["refined_latency_s"] is None for layer in data["layers"])
+
+
+def test_slowdown_groups_agree_between_profile_schema_and_roofline():
+    from mncost.hardware import SLOWDOWN_GROUPS
+    from mncost.roofline import GROUPS
+
+    assert SLOWDOWN_GROUPS == GROUPS

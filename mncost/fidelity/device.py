@@ -88,7 +88,28 @@ class DeviceFit:
             "activation_dtype": self.dtype,
             "sources": {"peak_macs_per_s": method, "mem_bw_bytes_per_s": method},
             "note": self.note(),
-        } | ({"fit": self.fit_record()} if fit_key else {})
+        } | self._refinements() | ({"fit": self.fit_record()} if fit_key else {})
+
+    def _refinements(self) -> dict[str, Any]:
+        """The kept refinements, as the profile key that ``analyze`` applies beside the plain roofline."""
+        r = self.refined
+        if r is None:
+            return {}
+        p = r.fit.params
+        out: dict[str, Any] = {
+            "peak_macs_per_s": float(f"{p.peak_macs_per_s:.6g}"),
+            "mem_bw_bytes_per_s": float(f"{p.mem_bw_bytes_per_s:.6g}"),
+        }
+        if p.overhead_s:
+            out["overhead_s_per_layer"] = float(f"{p.overhead_s:.6g}")
+        if p.invoke_s:
+            out["invoke_s"] = float(f"{p.invoke_s:.6g}")
+        if p.onchip_bytes:
+            out["onchip_bytes"] = float(f"{p.onchip_bytes:.6g}")
+        slowdown = {g: float(f"{f:.6g}") for g, f in sorted(p.slowdown.items()) if f != 1.0}
+        if slowdown:
+            out["slowdown"] = slowdown
+        return {"refinements": out}
 
     def note(self) -> str:
         """One paragraph: ridge point and every score, in sample and leave-one-out."""

@@ -24,28 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..hardware import DTYPE_BYTES
-from ..ops import LayerCost, numel
+from ..ops import numel
+from ..roofline import GROUPS, layer_group
+
+__all__ = ["GROUPS", "Gradient", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "latency_gradient", "layer_group", "layer_times_s", "predict_latency_s"]
 from ..walk import Walk
-
-GROUPS: tuple[str, ...] = ("dense", "depthwise", "attention", "se", "elementwise")
-"""Layer groups for per-kind slowdowns: dense = full, pointwise and fully connected
-convolutions; depthwise; attention = the Q·Kᵀ / A·V core of Mobile MQA; se = every
-layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
-residual adds and global pooling."""
-
-
-def layer_group(layer: LayerCost) -> str:
-    """The :data:`GROUPS` entry of one walked layer (from its ``op`` and, for SE pooling, its name)."""
-    if layer.op == "dwconv":
-        return "depthwise"
-    if layer.op == "attention":
-        return "attention"
-    if layer.op in ("se_fc", "scale") or ".se." in f".{layer.name}.":
-        return "se"
-    if layer.op in ("add", "pool"):
-        return "elementwise"
-    return "dense"
-
 
 @dataclass(frozen=True, eq=False)
 class NetworkSet:
