@@ -100,9 +100,9 @@ class DeviceFit:
             "peak_macs_per_s": float(f"{p.peak_macs_per_s:.6g}"),
             "mem_bw_bytes_per_s": float(f"{p.mem_bw_bytes_per_s:.6g}"),
         }
-        if p.overhead_s:
+        if p.overhead_s > 1e-12:  # the bound is 0: anything below a picosecond is the optimizer's noise
             out["overhead_s_per_layer"] = float(f"{p.overhead_s:.6g}")
-        if p.invoke_s:
+        if p.invoke_s > 1e-12:
             out["invoke_s"] = float(f"{p.invoke_s:.6g}")
         if p.onchip_bytes:
             out["onchip_bytes"] = float(f"{p.onchip_bytes:.6g}")
