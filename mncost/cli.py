@@ -120,7 +120,7 @@ def models(format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
                 "source": spec.source,
             }
         )
-    _list_output(rows, format, output, title="Built-in architectures", brief=("name", "title", "resolution", "width_rules", "published_macs", "published_params", "published_top1"))
+    _list_output(rows, format, output, title="Built-in architectures", brief=("name", "title", "resolution", "width_rules", "published_macs", "published_params", "published_top1", "source"))
 
 
 @app.command()
@@ -141,7 +141,7 @@ def hardware(format: FormatOpt = Format.table, output: OutputOpt = None) -> None
         }
         for hw in builtin_hardware()
     ]
-    _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype"))
+    _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype", "source"))
 
 
 @app.command()
@@ -626,7 +626,6 @@ def _list_output(rows: list[dict[str, Any]], format: Format, output: Path | None
 
     if format is Format.table and output is None:
         _console().print(list_rich_table([{k: row[k] for k in brief} for row in rows], title))
-        print("(sources: --format md or json)", file=sys.stderr)
         return
     _emit(render_rows(rows, format, title), output)
 

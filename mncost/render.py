@@ -223,7 +223,7 @@ def list_rich_table(rows: list[dict[str, Any]], title: str) -> RenderableType:
     if not rows:
         return table
     for key in rows[0]:
-        table.add_column(key, overflow="fold", max_width=60 if key == "source" else None)
+        table.add_column(key.replace("_", " "), overflow="fold", max_width=70 if key == "source" else None)
     for row in rows:
         table.add_row(*(_cell(v) for v in row.values()))
     return table
