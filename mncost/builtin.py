@@ -7,8 +7,14 @@ top-level ``specs/`` and ``hardware/`` folders directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
+
+from .errors import MncostError
+
+T = TypeVar("T")
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -39,3 +45,30 @@ def spec_files() -> dict[str, Path]:
 def hardware_files() -> dict[str, Path]:
     """Built-in hardware profile name → file."""
     return {p.stem: p for p in sorted(_folder("builtin_hardware", "hardware").glob("*.yaml"), key=_order)}
+
+
+def is_path(text: str) -> bool:
+    """A file path rather than a built-in name."""
+    return text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file()
+
+
+def resolve(
+    name_or_path: str | Path,
+    files: dict[str, Path],
+    load: Callable[[Path, str | None], T],
+    *,
+    folder: str,
+    what: str,
+    listing: str,
+    file_kind: str,
+    error: type[MncostError],
+) -> T:
+    """Load a file path, or a built-in by name; an unknown name lists the valid ones."""
+    from .schema import suggest
+
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or is_path(text):
+        return load(Path(text), None)
+    if text in files:
+        return load(files[text], f"{folder}/{files[text].name}")
+    raise error(f"unknown {what} {text!r}{suggest(text, files)}; {listing}: {', '.join(files)}, or give a {file_kind} .yaml path")

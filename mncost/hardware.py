@@ -114,21 +114,14 @@ def load_hardware_file(path: Path, display: str | None = None) -> HardwareProfil
     return parse_hardware(doc.data, Context(doc, HardwareError))
 
 
-@lru_cache(maxsize=64)
-def _load_builtin(name: str) -> HardwareProfile:
-    path = builtin.hardware_files()[name]
-    return load_hardware_file(path, display=f"hardware/{path.name}")
+_load_builtin = lru_cache(maxsize=64)(load_hardware_file)  # built-ins are parsed once per process
 
 
 def load_hardware(hw: str | Path) -> HardwareProfile:
     """A built-in profile name (``edgetpu``) or the path of a profile YAML file."""
-    text = str(hw)
-    if isinstance(hw, Path) or text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file():
-        return load_hardware_file(Path(text))
     files = builtin.hardware_files()
-    if text in files:
-        return _load_builtin(text)
-    raise HardwareError(f"unknown hardware {text!r}{suggest(text, files)}; built-in profiles: {', '.join(files)}, or give a profile .yaml path")
+    load = load_hardware_file if isinstance(hw, Path) or builtin.is_path(str(hw)) else _load_builtin
+    return builtin.resolve(hw, files, load, folder="hardware", what="hardware", listing="built-in profiles", file_kind="profile", error=HardwareError)
 
 
 def builtin_hardware() -> list[HardwareProfile]:

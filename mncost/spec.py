@@ -152,18 +152,11 @@ def load_spec_file(path: Path, display: str | None = None) -> ArchSpec:
     return parse_spec(doc.data, Context(doc, SpecError))
 
 
-@lru_cache(maxsize=64)
-def _load_builtin(name: str) -> ArchSpec:
-    path = builtin.spec_files()[name]
-    return load_spec_file(path, display=f"specs/{path.name}")
+_load_builtin = lru_cache(maxsize=64)(load_spec_file)  # built-ins are parsed once per process
 
 
 def load_spec(model: str | Path) -> ArchSpec:
     """A built-in name (``v3-large``) or the path of a spec YAML file."""
-    text = str(model)
-    if isinstance(model, Path) or text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file():
-        return load_spec_file(Path(text))
     files = builtin.spec_files()
-    if text in files:
-        return _load_builtin(text)
-    raise SpecError(f"unknown model {text!r}{suggest(text, files)}; built-in models: {', '.join(files)}, or give a spec .yaml path")
+    load = load_spec_file if isinstance(model, Path) or builtin.is_path(str(model)) else _load_builtin
+    return builtin.resolve(model, files, load, folder="specs", what="model", listing="built-in models", file_kind="spec", error=SpecError)

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import mncost
-from helpers import REPO, run_cli
+from helpers import run_cli
 
 JSON_TOP = {"model", "hardware", "alpha", "resolution", "batch", "totals", "layers"}
 JSON_TOTALS = {"macs", "params", "weight_bytes", "activation_bytes", "latency_s"}

@@ -189,7 +189,6 @@ class _Layout:
     def starts(self, net: NetworkSet, latency_s: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
         """The start grid: ridge × overhead share × slowdown, each with its best scale."""
         v = self.variant
-        log_y = np.log(latency_s[rows])
         ridges = (self.fixed_ridge,) if self.fixed_ridge else _START_RIDGES
         fractions = _START_OVERHEAD_FRACTIONS if v.overhead else (0.0,)
         invokes = _START_OVERHEAD_FRACTIONS if v.invoke else (0.0,)

@@ -27,7 +27,7 @@ from ..hardware import DTYPE_BYTES
 from ..ops import numel
 from ..roofline import GROUPS, layer_group
 
-__all__ = ["GROUPS", "Gradient", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "latency_gradient", "layer_group", "layer_times_s", "predict_latency_s"]
+__all__ = ["GROUPS", "Gradient", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "latency_gradient", "layer_group", "layer_times_s", "predict_latency_s", "traffic_bytes"]
 from ..walk import Walk
 
 @dataclass(frozen=True, eq=False)
@@ -145,15 +145,20 @@ class ModelParams:
         return out
 
 
-def layer_times_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
-    """Every layer's modelled time (the per-layer rows behind :func:`predict_latency_s`)."""
-    traffic = net.weight_bytes
+def traffic_bytes(net: NetworkSet, p: ModelParams) -> np.ndarray:
+    """Per-layer memory traffic: weights, plus activation tensors that do not fit on chip."""
     if p.onchip_bytes > 0:
         reads = np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
         writes = np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes)
-        traffic = traffic + reads + writes
-    else:
-        traffic = traffic + net.act_read_bytes + net.act_write_bytes
+        onchip: np.ndarray = net.weight_bytes + reads + writes
+        return onchip
+    dram: np.ndarray = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
+    return dram
+
+
+def layer_times_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
+    """Every layer's modelled time (the per-layer rows behind :func:`predict_latency_s`)."""
+    traffic = traffic_bytes(net, p)
     mem_time = traffic / p.mem_bw_bytes_per_s if math.isfinite(p.mem_bw_bytes_per_s) else np.zeros_like(traffic)
     t = np.maximum(net.macs / p.peak_macs_per_s, mem_time)
     if p.slowdown:
@@ -188,13 +193,7 @@ class Gradient:
 
 def latency_gradient(net: NetworkSet, p: ModelParams, groups: tuple[str, ...] = ()) -> Gradient:
     """Latency of every network and its derivatives with respect to the model's parameters."""
-    traffic = net.weight_bytes
-    if p.onchip_bytes > 0:
-        reads = np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
-        writes = np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes)
-        traffic = traffic + reads + writes
-    else:
-        traffic = traffic + net.act_read_bytes + net.act_write_bytes
+    traffic = traffic_bytes(net, p)
     mac_time = net.macs / p.peak_macs_per_s
     mem_time = traffic / p.mem_bw_bytes_per_s
     compute_bound = mac_time >= mem_time
@@ -227,10 +226,7 @@ def compute_bound_share(net: NetworkSet, p: ModelParams) -> float:
     """
     if not math.isfinite(p.mem_bw_bytes_per_s):
         return 1.0
-    traffic = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
-    if p.onchip_bytes > 0:
-        traffic = (net.weight_bytes + np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
-                   + np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes))
+    traffic = traffic_bytes(net, p)
     mac_time, mem_time = net.macs / p.peak_macs_per_s, traffic / p.mem_bw_bytes_per_s
     roof = np.maximum(mac_time, mem_time)
     total = float(roof.sum())
