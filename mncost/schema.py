@@ -22,7 +22,7 @@ from .yamlio import Located, join_path
 
 T = TypeVar("T")
 
-_FLOAT_TEXT = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_FLOAT_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
 class Context:
@@ -155,7 +155,7 @@ def coerce(value: Any, hint: Any, path: str, ctx: Context) -> Any:
             raise ctx.fail(path, f"expected a number, got {describe(value)}")
         if isinstance(value, str):
             # YAML 1.1 reads 2e12 (no dot, no exponent sign) as a string.
-            if not _FLOAT_TEXT.match(value.strip()):
+            if not _FLOAT_TEXT.fullmatch(value):  # not float(): it also takes '1_0', 'nan', ' 1\x1f'
                 raise ctx.fail(path, f"expected a number, got {describe(value)}")
             number = float(value)
         else:
