@@ -160,7 +160,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str =
 
 def to_markdown(result: AnalysisResult) -> str:
     parts = [f"# {result.model} on {result.hardware}\n"]
-    parts.append(md_table(["", ""], [(f"**{k}**", v) for k, v in summary_rows(result)], "lr").replace("|  |  |", "| quantity | value |", 1))
+    parts.append(md_table(["quantity", "value"], [(f"**{k}**", v) for k, v in summary_rows(result)], "ll"))
     parts.append("\n## Layers\n")
     rows = [
         (
