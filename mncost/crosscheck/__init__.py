@@ -113,6 +113,7 @@ def _live_reference(w: Walk) -> ReferenceCheck | None:
         model, name, constructor = generate.build(w.spec.name, w.width_rule, w.alpha)
     except (ValueError, AssertionError):
         return None
+    model.eval()  # BatchNorm on the 1x1 head needs eval mode at batch 1
     counted, _ = generate.count_model(model, w.resolution, name)
     entry = {**counted, **generate.count_params(model)}
     return ReferenceCheck(reference=f"{name} ({constructor})", source="live", totals=reference_totals(w, entry), note="counted now by fvcore")
