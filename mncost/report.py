@@ -12,6 +12,7 @@ from . import plots
 from .analysis import AnalysisResult
 from .document import Code, Document, Heading, Image, Paragraph, Table
 from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
+from .ridge import shown_ridges
 from .sweep import pareto_axis, rank_changes, variant_label
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def ridge_document(df: pd.DataFrame, flips: list[Flip], peak: float, dtype: str)
         doc.add(Table(["between RP", "and RP", "becomes faster", "than"], [(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", f.faster, f.slower) for f in flips], "rrll"))
     else:
         doc.add(Paragraph("Nowhere: the ranking is the same at every ridge point swept."))
-    picks = [r for r in (0, 50, 100, 200, 300, 500) if r in set(ridges)] or [ridges[0], ridges[-1]]
+    picks = shown_ridges(ridges)
     pivot = df[df["ridge_macs_per_byte"].isin(picks)].pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
     ranks = df[df["ridge_macs_per_byte"].isin(picks)].pivot(index="model", columns="ridge_macs_per_byte", values="rank")
     doc.add(Heading("Latency and rank at selected ridge points"))

@@ -61,6 +61,12 @@ def ridge_sweep(walks: Sequence[Walk], ridges: Sequence[float], *, peak_macs_per
     return df
 
 
+def shown_ridges(ridges: Sequence[float]) -> list[float]:
+    """The ridge points a summary table shows: the usual landmarks that were swept, else the ends."""
+    swept = set(ridges)
+    return [r for r in (0, 50, 100, 200, 300, 500) if r in swept] or [ridges[0], ridges[-1]]
+
+
 def flips(df: pd.DataFrame) -> list[Flip]:
     """Where the ranking changes: every pair that swaps order between consecutive ridge points."""
     table = df.pivot(index="ridge_macs_per_byte", columns="model", values="latency_s").sort_index()

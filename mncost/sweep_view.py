@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .render import count, seconds
+from .ridge import shown_ridges
 from .sweep import pareto_axis, rank_changes, variant_label
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def rich_ridge(df: pd.DataFrame, flips: list[Flip]) -> Any:
     from rich.text import Text
 
     ridges = sorted(df["ridge_macs_per_byte"].unique())
-    picks = [r for r in (0, 50, 100, 200, 300, 500) if r in set(ridges)] or [ridges[0], ridges[-1]]
+    picks = shown_ridges(ridges)
     sub = df[df["ridge_macs_per_byte"].isin(picks)]
     lat = sub.pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
     rank = sub.pivot(index="model", columns="ridge_macs_per_byte", values="rank")
