@@ -20,6 +20,11 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 
+NESTING_OURS = f"nesting too deep: more than {MAX_DEPTH} levels (mncost's limit)"
+# libyaml (PyYAML >= 6.0.4 with the C loader) stops at its own depth while scanning
+# ahead, before mncost sees the events; the user gets the same kind of line.
+NESTING_PARSER = f"nesting too deep: the YAML parser's own depth limit was reached (mncost's limit is {MAX_DEPTH} levels)"
+
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -73,7 +78,7 @@ class _Builder:
         if self.nodes > MAX_NODES:
             raise self.fail(f"document expands to more than {MAX_NODES} values (alias bomb?)", node, path)
         if depth > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node, path)
+            raise self.fail(NESTING_OURS, node, path)
         if node.tag not in _SAFE_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise self.fail(f"YAML tag {tag!r} is not allowed (only plain data is read)", node, path)
@@ -106,7 +111,7 @@ def _check_events(text: str, file: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     line = event.start_mark.line + 1 if event.start_mark else None
-                    raise MncostError(f"nesting deeper than {MAX_DEPTH} levels", file=file, line=line)
+                    raise MncostError(NESTING_OURS, file=file, line=line)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
             elif isinstance(event, yaml.DocumentStartEvent) and getattr(event, "explicit", False) and depth == 0:
@@ -118,6 +123,8 @@ def _check_events(text: str, file: str) -> None:
 def _syntax_error(exc: yaml.YAMLError, file: str) -> MncostError:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "nesting depth" in problem:
+        return MncostError(NESTING_PARSER, file=file, line=mark.line + 1 if mark else None)
     return MncostError(f"YAML syntax error: {problem}", file=file, line=mark.line + 1 if mark else None)
 
 

@@ -89,10 +89,31 @@ def test_alias_bomb_is_refused_quickly(capsys, tmp_path):
 
 def test_deep_nesting_is_refused(capsys, tmp_path):
     deep = tmp_path / "deep.yaml"
+    deep.write_text("x: " + "[" * 100 + "]" * 100 + "\n")  # below any parser's own limit
+    code, _, err = run_cli(capsys, "analyze", str(deep))
+    assert code == 2
+    assert err.splitlines() == [f"error: {deep}:1: nesting too deep: more than 64 levels (mncost's limit)"]
+
+
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+def test_very_deep_nesting_is_refused_whichever_parser_stops_first(capsys, tmp_path, monkeypatch, loader):
+    """libyaml (PyYAML >= 6.0.4) refuses 1000+ levels itself; the user sees the same kind of line."""
+    import yaml
+
+    import mncost.yamlio
+
+    if not hasattr(yaml, loader):
+        pytest.skip(f"this PyYAML has no {loader}")
+    monkeypatch.setattr(mncost.yamlio, "_Loader", getattr(yaml, loader))
+    deep = tmp_path / "deep.yaml"
     deep.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
     code, _, err = run_cli(capsys, "analyze", str(deep))
     assert code == 2
-    assert err.splitlines() == [f"error: {deep}:1: nesting deeper than 64 levels"]
+    [line] = err.splitlines()
+    assert line in (
+        f"error: {deep}:1: nesting too deep: more than 64 levels (mncost's limit)",
+        f"error: {deep}:1: nesting too deep: the YAML parser's own depth limit was reached (mncost's limit is 64 levels)",
+    )
 
 
 def test_oversized_file_is_refused_before_parsing(capsys, tmp_path):
