@@ -18,7 +18,7 @@ DType = Literal["int8", "uint8", "fp16", "bf16", "fp32"]
 DTYPE_BYTES: dict[str, int] = {"int8": 1, "uint8": 1, "fp16": 2, "bf16": 2, "fp32": 4}
 
 
-SLOWDOWN_GROUPS = ("dense", "depthwise", "attention", "se", "elementwise")  # mncost.roofline.GROUPS
+from .ops import GROUPS as SLOWDOWN_GROUPS  # noqa: E402
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,12 +14,26 @@ Conventions (see README, "Counting conventions"):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 Shape = tuple[int, ...]
 Activation = Literal["none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid"]
 
 ACTIVATIONS: tuple[str, ...] = ("none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid")
+
+Op = Literal["conv", "pwconv", "dwconv", "fc", "se_fc", "attention", "pool", "add", "scale", "upsample"]
+"""What a layer computes. Every layer is made by one function of this module, which sets it."""
+OPS: tuple[str, ...] = get_args(Op)
+
+MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention"})
+"""Ops whose MACs fvcore counts (conv, linear, and the attention matmuls by mncost's handle)."""
+
+Group = Literal["dense", "depthwise", "attention", "se", "elementwise"]
+"""The layer groups of the refinements' per-group slowdowns: dense = full, pointwise and
+fully connected convolutions; depthwise; attention = the Q·Kᵀ / A·V core; se = every
+layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
+residual adds, pooling and resampling. Set by the block that makes the layer."""
+GROUPS: tuple[str, ...] = get_args(Group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +41,7 @@ class LayerCost:
     """Hardware-independent cost of one executed layer, per image (batch 1)."""
 
     name: str
-    op: str
+    op: Op
     kind: str
     in_shape: Shape
     out_shape: Shape
@@ -38,6 +52,7 @@ class LayerCost:
     act_write_elems: int
     elementwise_ops: int
     attention_macs: int = 0  # the share of ``macs`` spent in Q·Kᵀ and A·V products
+    group: Group = "dense"  # set by the function below that makes the layer, never guessed from names
 
     @property
     def act_elems(self) -> int:
@@ -74,7 +89,8 @@ def conv2d(
     bn: bool = True,
     act: str = "none",
     padding: int | None = None,
-    op: str | None = None,
+    op: Op | None = None,
+    group: Group | None = None,
 ) -> LayerCost:
     """Conv2d (+ folded BN + activation).
 
@@ -110,6 +126,7 @@ def conv2d(
         act_read_elems=numel(in_shape),
         act_write_elems=out_elems,
         elementwise_ops=out_elems if act != "none" else 0,
+        group=group or ("depthwise" if op == "dwconv" else "dense"),
     )
 
 
@@ -130,7 +147,7 @@ def linear(name: str, kind: str, in_features: int, out_features: int, *, bias: b
     )
 
 
-def global_pool(name: str, kind: str, in_shape: Shape) -> LayerCost:
+def global_pool(name: str, kind: str, in_shape: Shape, *, group: Group = "elementwise") -> LayerCost:
     """Global average pool: C·H·W additions, no MACs; reads C·H·W, writes C."""
     c = in_shape[0]
     return LayerCost(
@@ -145,21 +162,47 @@ def global_pool(name: str, kind: str, in_shape: Shape) -> LayerCost:
         act_read_elems=numel(in_shape),
         act_write_elems=c,
         elementwise_ops=numel(in_shape),
+        group=group,
+    )
+
+
+def avg_pool_ceil(name: str, kind: str, in_shape: Shape, stride: int) -> LayerCost:
+    """Average pool by ``stride`` with ceil rounding (Mobile MQA's query downsampling):
+    one addition per input element, no MACs; reads C·H·W, writes the pooled map."""
+    c, h, w = in_shape
+    out_shape = (c, -(-h // stride), -(-w // stride))
+    return LayerCost(
+        name=name, op="pool", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=0, bn_params=0,
+        act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=numel(in_shape), group="elementwise",
+    )
+
+
+def upsample_bilinear(name: str, kind: str, in_shape: Shape, out_shape: Shape) -> LayerCost:
+    """Bilinear upsampling: reads the small map, writes the large one; 4 ops per output element."""
+    return LayerCost(
+        name=name, op="upsample", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=0, bn_params=0,
+        act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=4 * numel(out_shape), group="elementwise",
     )
 
 
 def residual_add(name: str, kind: str, shape: Shape) -> LayerCost:
     """x + f(x): reads both operands, writes the sum; one op per element."""
     elems = numel(shape)
-    return LayerCost(name, "add", kind, shape, shape, 0, 0, 0, 2 * elems, elems, elems)
+    return LayerCost(
+        name=name, op="add", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0, bn_params=0,
+        act_read_elems=2 * elems, act_write_elems=elems, elementwise_ops=elems, group="elementwise",
+    )
 
 
-def channel_scale(name: str, kind: str, shape: Shape, *, params: int = 0) -> LayerCost:
+def channel_scale(name: str, kind: str, shape: Shape, *, params: int = 0, group: Group = "se") -> LayerCost:
     """x · g with a per-channel gate (SE gating, layer scale): reads x and the C gates."""
     elems = numel(shape)
     c = shape[0]
     gate_reads = c if params == 0 else 0  # a learned scale is a weight, not an activation
-    return LayerCost(name, "scale", kind, shape, shape, 0, params, 0, elems + gate_reads, elems, elems)
+    return LayerCost(
+        name=name, op="scale", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=params, bn_params=0,
+        act_read_elems=elems + gate_reads, act_write_elems=elems, elementwise_ops=elems, group=group,
+    )
 
 
 def attention_matmuls(
@@ -200,4 +243,5 @@ def attention_matmuls(
         act_write_elems=writes,
         elementwise_ops=scores,
         attention_macs=macs,
+        group="attention",
     )

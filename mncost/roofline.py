@@ -14,24 +14,12 @@ from .ops import LayerCost, Shape, numel
 
 Bound = Literal["compute", "memory"]
 
-GROUPS: tuple[str, ...] = ("dense", "depthwise", "attention", "se", "elementwise")
-"""Layer groups for per-kind slowdowns: dense = full, pointwise and fully connected
-convolutions; depthwise; attention = the Q·Kᵀ / A·V core of Mobile MQA; se = every
-layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
-residual adds and global pooling."""
+from .ops import GROUPS as GROUPS  # noqa: E402  (re-exported: the refinements' slowdown groups)
 
 
 def layer_group(layer: LayerCost) -> str:
-    """The :data:`GROUPS` entry of one walked layer (from its ``op`` and, for SE pooling, its name)."""
-    if layer.op == "dwconv":
-        return "depthwise"
-    if layer.op == "attention":
-        return "attention"
-    if layer.op in ("se_fc", "scale") or ".se." in f".{layer.name}.":
-        return "se"
-    if layer.op in ("add", "pool"):
-        return "elementwise"
-    return "dense"
+    """The :data:`GROUPS` entry of one walked layer, as the block that made it set it."""
+    return layer.group
 
 
 @dataclass(frozen=True, slots=True)

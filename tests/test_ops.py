@@ -91,3 +91,23 @@ def test_elementwise_layers_have_no_macs_and_count_their_traffic():
 )
 def test_make_divisible(value, expected):
     assert make_divisible(value) == expected
+
+
+def test_groups_are_set_by_the_block_not_guessed_from_names(tmp_path):
+    """A stage named ``se`` keeps its expand/project/add layers dense/elementwise; SE layers are ``se``."""
+    from mncost.ops import GROUPS, OPS
+    from mncost.spec import load_spec
+    from mncost.walk import walk
+
+    spec = tmp_path / "se_stage.yaml"
+    spec.write_text(
+        "name: se-stage\nsource: test\nresolution: 32\n"
+        "stages:\n- name: se\n  blocks:\n  - {type: conv, out: 16}\n  - {type: ir, out: 16, expand: 4, se: true}\n  - {type: pool}\n"
+    )
+    layers = {x.name: x for x in walk(load_spec(spec)).layers}
+    assert {n: x.group for n, x in layers.items()} == {
+        "se.0": "dense", "se.1.expand": "dense", "se.1.dw": "depthwise",
+        "se.1.se.pool": "se", "se.1.se.reduce": "se", "se.1.se.expand": "se", "se.1.se.scale": "se",
+        "se.1.project": "dense", "se.1.add": "elementwise", "se.2": "elementwise",
+    }
+    assert all(x.group in GROUPS and x.op in OPS for x in layers.values())

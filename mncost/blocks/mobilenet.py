@@ -18,10 +18,10 @@ def squeeze_excite(ctx: BlockContext, name: str, kind: str, shape: Shape) -> lis
     """
     c = shape[0]
     squeeze = ctx.squeeze(c, ctx.se.ratio)
-    pool = ops.global_pool(f"{name}.pool", kind, shape)
-    reduce = ops.conv2d(f"{name}.reduce", kind, pool.out_shape, squeeze, 1, bias=True, bn=False, act=ctx.se.act, op="se_fc")
-    expand = ops.conv2d(f"{name}.expand", kind, reduce.out_shape, c, 1, bias=True, bn=False, act=ctx.se.gate, op="se_fc")
-    scale = ops.channel_scale(f"{name}.scale", kind, shape)
+    pool = ops.global_pool(f"{name}.pool", kind, shape, group="se")
+    reduce = ops.conv2d(f"{name}.reduce", kind, pool.out_shape, squeeze, 1, bias=True, bn=False, act=ctx.se.act, op="se_fc", group="se")
+    expand = ops.conv2d(f"{name}.expand", kind, reduce.out_shape, c, 1, bias=True, bn=False, act=ctx.se.gate, op="se_fc", group="se")
+    scale = ops.channel_scale(f"{name}.scale", kind, shape, group="se")
     return [pool, reduce, expand, scale]
 
 

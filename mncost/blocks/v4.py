@@ -147,10 +147,9 @@ def expand_mqa(b: MQA, ctx: BlockContext, shape: Shape, name: str) -> tuple[list
     layers: list[LayerCost] = []
     q_in = shape
     if b.query_stride > 1:
-        pooled = (c, -(-h // b.query_stride), -(-w // b.query_stride))
-        pool = LayerCost(f"{name}.q_pool", "pool", "MQA", shape, pooled, 0, 0, 2 * c, ops.numel(shape), ops.numel(pooled), ops.numel(shape))
+        pool = _fold_into(ops.avg_pool_ceil(f"{name}.q_pool", "MQA", shape, b.query_stride), 2 * c)  # the query path's pre-norm
         layers.append(pool)
-        q_in = pooled
+        q_in = pool.out_shape
     query = ops.conv2d(f"{name}.q", "MQA", q_in, b.heads * b.key_dim, 1, bn=False)
     layers.append(_fold_into(query, 2 * c))  # the block's pre-norm BN folds into the projections
     kv_in = shape
@@ -178,7 +177,7 @@ def expand_mqa(b: MQA, ctx: BlockContext, shape: Shape, name: str) -> tuple[list
     y: Shape = output.out_shape
     if b.query_stride > 1:
         up = (out, h, w)
-        layers.append(LayerCost(f"{name}.upsample", "upsample", "MQA", y, up, 0, 0, 0, ops.numel(y), ops.numel(up), 4 * ops.numel(up)))
+        layers.append(ops.upsample_bilinear(f"{name}.upsample", "MQA", y, up))
         y = up
     if b.skip and y == shape:
         layers.append(ops.residual_add(f"{name}.add", "MQA", y))
