@@ -111,3 +111,12 @@ def test_groups_are_set_by_the_block_not_guessed_from_names(tmp_path):
         "se.1.project": "dense", "se.1.add": "elementwise", "se.2": "elementwise",
     }
     assert all(x.group in GROUPS and x.op in OPS for x in layers.values())
+
+
+def test_text_from_files_is_made_inert():
+    from mncost import text
+
+    assert text.plain("a\x1b[31mb\x07") == "a\\x1b[31mb\\x07"
+    assert text.markup("[bold red]x[/x]") == "\\[bold red]x\\[/x]"
+    assert text.md("a|b<i>\n") == "a\\|b&lt;i&gt; "
+    assert text.html("<b>\x1b") == "&lt;b&gt;\\x1b"
