@@ -5,6 +5,9 @@ At a fixed peak MAC/s P and ridge point RP (MACs/byte), the memory roof is P / R
     latency(RP) = Σ_i max(MACs_i, RP · Bytes_i) / P.
 
 RP = 0 is "count MACs only"; RP ≈ 500 is accelerator-like. Rankings do not depend on P.
+The latencies come from the roofline core (``mncost.roofline``) with one plain profile
+per ridge point (peak P, bandwidth P / RP), so a ridge sweep at a profile's own ridge
+point predicts what ``analyze`` does on that profile.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import OptionError
 from .hardware import DTYPE_BYTES
-from .sweep import layer_arrays
+from .roofline import ridge_profiles
+from .vector_walk import counts_from_walk
 from .walk import Walk
 
 if TYPE_CHECKING:
@@ -33,13 +38,28 @@ class Flip:
     slower: str
 
 
+def check_ridge_options(ridges: Sequence[float], peak_macs_per_s: float, dtype: str) -> None:
+    """The library's own checks, with the errors the CLI shows."""
+    import math
+
+    if not (isinstance(peak_macs_per_s, (int, float)) and math.isfinite(peak_macs_per_s) and peak_macs_per_s > 0):
+        raise OptionError(f"--peak-macs-per-s must be positive and finite, got {peak_macs_per_s}")
+    if dtype not in DTYPE_BYTES:
+        raise OptionError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
+    if any(not (math.isfinite(r) and r >= 0) for r in ridges):
+        raise OptionError("--rp: values must be non-negative and finite")
+
+
 def ridge_latencies(w: Walk, ridges: Sequence[float], *, peak_macs_per_s: float, dtype: str = "int8", batch: int = 1) -> np.ndarray:
-    arrays = layer_arrays(w)
-    size = DTYPE_BYTES[dtype]
-    byts = arrays.weight_params * size + arrays.act_elems * batch * size
-    macs = arrays.macs * batch
-    rp = np.asarray(ridges, dtype=np.float64)[:, None]
-    latency: np.ndarray = np.maximum(macs[None, :], rp * byts[None, :]).sum(axis=1) / peak_macs_per_s
+    """Plain roofline latency of one walk at each ridge point (the roofline core, one
+    profile per ridge point: peak fixed, memory roof = peak / ridge)."""
+    check_ridge_options(ridges, peak_macs_per_s, dtype)
+    c = counts_from_walk(w)
+    profiles = ridge_profiles(ridges, peak_macs_per_s=peak_macs_per_s, dtype=dtype)
+    from .roofline import network_times
+
+    times = network_times(c.macs, c.params, c.act_read_elems, c.act_write_elems, c.in_elems, c.out_elems, c.group, profiles, batch=batch, refined=False)
+    latency: np.ndarray = times.latency_s[:, 0]
     return latency
 
 

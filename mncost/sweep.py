@@ -1,75 +1,43 @@
 """Sweeps: models × α × resolution × hardware as one DataFrame, ranked per hardware.
 
-Each (model, α, resolution) is walked once; the hardware profiles are then applied
-to its per-layer arrays as array arithmetic. Counts stay exact integers; times are
-float seconds.
+Each (model, α, width rule) is walked once for all its resolutions
+(:func:`mncost.vector_walk.walk_grid`: integer arrays over resolution × layer, exact),
+and the roofline core (:func:`mncost.roofline.network_times`) prices every
+configuration on every profile at once, the profile's refinements included
+(``refined_latency_s``; ``latency_s`` stays the plain roofline). Counts stay exact
+integers; times are float seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import OptionError
 from .hardware import HardwareProfile
+from .roofline import NetworkTimes, ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec
-from .walk import Walk, walk
+from .vector_walk import LayerCounts, walk_grid
 
 if TYPE_CHECKING:
     import pandas as pd
 
 COLUMNS = [
     "model", "alpha", "resolution", "width_rule", "hardware", "macs", "params", "weight_bytes",
-    "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto",
+    "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto", "refined_latency_s",
 ]
+NUMERIC = [c for c in COLUMNS if c not in ("model", "hardware", "width_rule", "rank", "pareto")]
 ASCENDING = {"top1": False}  # rank-by direction: higher is better only for accuracy
+_INT64_SAFE = 2**62
 
 
-@dataclass(frozen=True)
-class LayerArrays:
-    """One walked configuration as arrays over its layers (per image)."""
-
-    walk: Walk
-    macs: np.ndarray           # float64: exact below 2**53 per layer
-    weight_params: np.ndarray
-    act_elems: np.ndarray
-    total_macs: int
-    total_params: int
-    total_bn_params: int
-    total_act_elems: int
-
-
-def layer_arrays(w: Walk, *, include_bn_params: bool = False) -> LayerArrays:
-    layers = w.layers
-    params = [x.params + (x.bn_params if include_bn_params else 0) for x in layers]
-    return LayerArrays(
-        walk=w,
-        macs=np.array([x.macs for x in layers], dtype=np.float64),
-        weight_params=np.array(params, dtype=np.float64),
-        act_elems=np.array([x.act_elems for x in layers], dtype=np.float64),
-        total_macs=sum(x.macs for x in layers),
-        total_params=sum(x.params for x in layers),
-        total_bn_params=sum(x.bn_params for x in layers),
-        total_act_elems=sum(x.act_elems for x in layers),
-    )
-
-
-def roofline_many(arrays: LayerArrays, profiles: Sequence[HardwareProfile], batch: int) -> tuple[np.ndarray, np.ndarray]:
-    """Latency (s) and memory-bound share for every profile at once (rows = profiles)."""
-    peak = np.array([p.peak_macs_per_s for p in profiles])[:, None]
-    bw = np.array([p.mem_bw_bytes_per_s for p in profiles])[:, None]
-    wbytes = np.array([p.weight_bytes_per_param for p in profiles], dtype=np.float64)[:, None]
-    abytes = np.array([p.activation_bytes_per_elem for p in profiles], dtype=np.float64)[:, None]
-    mac_time = arrays.macs[None, :] * batch / peak
-    mem_time = (arrays.weight_params[None, :] * wbytes + arrays.act_elems[None, :] * batch * abytes) / bw
-    time = np.maximum(mac_time, mem_time)
-    memory_bound = ~((arrays.macs[None, :] > 0) & (mac_time >= mem_time))
-    latency = time.sum(axis=1)
-    share = np.divide((time * memory_bound).sum(axis=1), latency, out=np.zeros_like(latency), where=latency > 0)
-    return latency, share
+def counts_times(counts: LayerCounts, profiles: ProfileArrays, *, batch: int = 1, include_bn_params: bool = False) -> NetworkTimes:
+    """The roofline of every configuration in ``counts`` on every profile: arrays (P, R)."""
+    weights = counts.params + counts.bn_params if include_bn_params else counts.params
+    return network_times(counts.macs, weights, counts.act_read_elems, counts.act_write_elems, counts.in_elems,
+                         counts.out_elems, counts.group, profiles, batch=batch)
 
 
 def resolutions_for(spec: ArchSpec, resolutions: Sequence[int] | None, rhos: Sequence[float] | None) -> list[int]:
@@ -86,6 +54,48 @@ def resolutions_for(spec: ArchSpec, resolutions: Sequence[int] | None, rhos: Seq
     return list(resolutions) if resolutions else [spec.resolution]
 
 
+def _exact(values: np.ndarray, factor: int) -> np.ndarray:
+    """``values * factor``, int64 when it surely fits, else exact Python ints."""
+    if values.dtype != object and (values.size == 0 or int(values.max()) * factor < _INT64_SAFE):
+        return values.astype(np.int64) * factor
+    return np.array([int(v) * factor for v in values.tolist()], dtype=object)
+
+
+def _spec_columns(spec: ArchSpec, profiles: ProfileArrays, alphas: Sequence[float], res: list[int], rule: str | None,
+                  batch: int, include_bn_params: bool, on_config: Callable[[], None] | None) -> dict[str, np.ndarray]:
+    """One spec's rows, ordered resolution × α × profile."""
+    a_n, r_n, p_n = len(alphas), len(res), len(profiles.names)
+    cols: dict[str, Any] = {
+        "alpha": np.zeros((r_n, a_n)), "width_rule": np.empty((r_n, a_n), dtype=object),
+        "macs": np.empty((r_n, a_n), dtype=object), "params": np.empty((r_n, a_n), dtype=object),
+        "act": np.empty((r_n, a_n), dtype=object),
+        "latency_s": np.zeros((r_n, a_n, p_n)), "memory_bound_share": np.zeros((r_n, a_n, p_n)), "refined_latency_s": np.zeros((r_n, a_n, p_n)),
+    }
+    r_index = {r: i for i, r in enumerate(res)}
+    chunks = walk_grid(spec, alphas, res, width_rule=rule)
+    a_index = 0
+    seen = 0
+    for counts in chunks:
+        rows = [r_index[int(r)] for r in counts.resolutions]
+        ai = a_index
+        seen += len(rows)
+        if seen >= r_n:  # walk_grid returns each α's resolutions in order, in one or more chunks
+            a_index, seen = a_index + 1, 0
+        times = counts_times(counts, profiles, batch=batch, include_bn_params=include_bn_params)
+        params = counts.total("params") + (counts.total("bn_params") if include_bn_params else 0)
+        cols["alpha"][rows, ai] = counts.alpha
+        cols["width_rule"][rows, ai] = counts.width_rule
+        cols["macs"][rows, ai] = list(_exact(counts.total("macs"), batch))
+        cols["params"][rows, ai] = list(_exact(params, 1))
+        cols["act"][rows, ai] = list(_exact(counts.total("act_read_elems") + counts.total("act_write_elems"), batch))
+        for key in ("latency_s", "memory_bound_share", "refined_latency_s"):
+            cols[key][rows, ai, :] = getattr(times, key).T
+        if on_config is not None:
+            for _ in rows:
+                on_config()
+    return cols
+
+
 def sweep(
     specs: Sequence[ArchSpec],
     profiles: Sequence[HardwareProfile],
@@ -99,46 +109,49 @@ def sweep(
     rank_by: str = "latency_s",
     on_config: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
-    """One row per (model, α, resolution, hardware), ranked within each hardware."""
+    """One row per (model, resolution, α, hardware) in that order, ranked within each hardware."""
     import pandas as pd
 
     if not profiles:
         raise OptionError("no hardware profiles to sweep over")
-    if rank_by not in COLUMNS or rank_by in ("model", "hardware", "width_rule", "rank", "pareto"):
-        raise OptionError(f"--rank-by must be a numeric sweep column ({', '.join(c for c in COLUMNS if c not in ('model', 'hardware', 'width_rule', 'rank', 'pareto'))}), got {rank_by!r}")
-    columns: dict[str, list[Any]] = {c: [] for c in COLUMNS if c not in ("rank", "pareto")}
-    names = [p.name for p in profiles]
-    wbytes = [p.weight_bytes_per_param for p in profiles]
-    abytes = [p.activation_bytes_per_elem for p in profiles]
+    if rank_by not in NUMERIC:
+        raise OptionError(f"--rank-by must be a numeric sweep column ({', '.join(NUMERIC)}), got {rank_by!r}")
+    parr = profile_arrays(profiles)
+    wbytes = parr.weight_bytes_per_param.astype(np.int64)
+    abytes = parr.activation_bytes_per_elem.astype(np.int64)
+    p_n = len(profiles)
+    parts: dict[str, list[Any]] = {c: [] for c in COLUMNS if c not in ("rank", "pareto")}
     for spec in specs:
         rule = width_rule if width_rule in spec.width_rules or width_rule is None else None
         if width_rule is not None and rule is None:
             raise OptionError(f"--width-rule {width_rule!r} is not defined by {spec.name} (it has: {', '.join(spec.width_rules)})")
-        for res in resolutions_for(spec, resolutions, rhos):
-            for alpha in alphas:
-                w = walk(spec, alpha=alpha, resolution=res, width_rule=rule)
-                arrays = layer_arrays(w, include_bn_params=include_bn_params)
-                latency, share = roofline_many(arrays, profiles, batch)
-                params = arrays.total_params + (arrays.total_bn_params if include_bn_params else 0)
-                top1 = spec.published.top1 if (alpha == 1.0 and res == spec.resolution and w.width_rule == spec.default_width_rule) else None
-                for i, name in enumerate(names):
-                    columns["model"].append(spec.name)
-                    columns["alpha"].append(w.alpha)
-                    columns["resolution"].append(res)
-                    columns["width_rule"].append(w.width_rule)
-                    columns["hardware"].append(name)
-                    columns["macs"].append(arrays.total_macs * batch)
-                    columns["params"].append(params)
-                    columns["weight_bytes"].append(params * wbytes[i])
-                    columns["activation_bytes"].append(arrays.total_act_elems * batch * abytes[i])
-                    columns["latency_s"].append(float(latency[i]))
-                    columns["memory_bound_share"].append(float(share[i]))
-                    columns["top1"].append(top1)
-                if on_config is not None:
-                    on_config()
-    df = pd.DataFrame(columns)
+        res = resolutions_for(spec, resolutions, rhos)
+        cols = _spec_columns(spec, parr, alphas, res, rule, batch, include_bn_params, on_config)
+        n = len(res) * len(alphas)
+        alpha = cols["alpha"].reshape(n)
+        resolution = np.repeat(np.asarray(res, dtype=np.int64), len(alphas))
+        rules = cols["width_rule"].reshape(n)
+        top1 = np.where((alpha == 1.0) & (resolution == spec.resolution) & (rules == spec.default_width_rule),
+                        np.nan if spec.published.top1 is None else spec.published.top1, np.nan)
+        macs, params, act = (cols[k].reshape(n) for k in ("macs", "params", "act"))
+        parts["model"].append(np.full(n * p_n, spec.name, dtype=object))
+        parts["alpha"].append(np.repeat(alpha, p_n))
+        parts["resolution"].append(np.repeat(resolution, p_n))
+        parts["width_rule"].append(np.repeat(rules, p_n))
+        parts["hardware"].append(np.tile(np.asarray(parr.names, dtype=object), n))
+        parts["macs"].append(np.repeat(macs, p_n))
+        parts["params"].append(np.repeat(params, p_n))
+        parts["weight_bytes"].append((params[:, None] * wbytes[None, :]).reshape(-1))
+        parts["activation_bytes"].append((act[:, None] * abytes[None, :]).reshape(-1))
+        for key in ("latency_s", "memory_bound_share", "refined_latency_s"):
+            parts[key].append(cols[key].reshape(n * p_n))
+        parts["top1"].append(np.repeat(top1, p_n))
+    data = {c: (np.concatenate(v) if v else np.array([])) for c, v in parts.items()}
+    df = pd.DataFrame(data)
     for col in ("macs", "params", "weight_bytes", "activation_bytes"):
-        df[col] = df[col].astype("int64") if df[col].max() < 2**63 else df[col].astype(object)
+        values = data[col]
+        df[col] = values.astype("int64") if len(values) == 0 or max(values.tolist()) < 2**63 else values.astype(object)
+    df["alpha"] = df["alpha"].astype("float64")
     df["top1"] = df["top1"].astype("float64")
     df["rank"] = rank(df, rank_by)
     df["pareto"] = pareto_flags(df)

@@ -87,7 +87,7 @@ def test_csv_round_trips_through_pandas(capsys):
     assert code == 0
     df = pd.read_csv(io.StringIO(out))
     assert list(df.columns) == ["model", "alpha", "resolution", "width_rule", "hardware", "macs", "params", "weight_bytes",
-                                "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto"]
+                                "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto", "refined_latency_s"]
     assert len(df) == 2 * 3 * 2
     assert df["macs"].dtype == "int64"
     again = sweep([mncost.load_spec("v2"), mncost.load_spec("v3-large")], [mncost.load_hardware("cpu"), mncost.load_hardware("edgetpu")], alphas=[0.5, 0.75, 1.0])

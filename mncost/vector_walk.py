@@ -1,0 +1,222 @@
+"""The walk of one spec at many resolutions at once, as integer arrays over (resolution, layer).
+
+Channel counts depend on α and the width rule, never on the input size, so one walk per
+(spec, α, width rule) gives the layer structure of every resolution; only the spatial
+sizes differ. :func:`walk_resolutions` runs the ordinary block ``expand`` functions
+(every registered block type, without any per-block code here) with H and W given as
+int64 arrays of resolutions. Their integer arithmetic (``ops.py``) then works
+elementwise. A branch on an array is taken only when it goes the same way at every
+resolution (:class:`Sizes`); anything else that cannot run on arrays (a mixed branch,
+``int()``, ``range()``, a float) makes the walk fall back to the scalar walk, one
+resolution at a time, which is always exact.
+
+Exactness: counts are int64. Each vectorised walk is checked against the scalar walk
+(Python ints) at its largest resolution, every field of every layer; since the counts
+grow with the input size, that also bounds every other resolution's values (no int64
+overflow: a mismatch or a count ≥ 2**62 falls back to the scalar walk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .blocks import BLOCK_TYPES
+from .errors import OptionError
+from .ops import GROUPS, LayerCost, numel
+from .spec import ArchSpec
+from .walk import Walk, block_instances, check_alpha, make_context, walk
+
+FIELDS = ("macs", "params", "bn_params", "act_read_elems", "act_write_elems", "in_elems", "out_elems", "elementwise_ops", "attention_macs")
+_LIMIT = 2**62  # headroom below int64 for the sums over layers and the batch
+
+
+class Sizes(np.ndarray):
+    """An int64 array of spatial sizes whose truth value must be the same at every element.
+
+    ``if h_out < 1`` then behaves as the scalar code would at each resolution when all
+    agree, and raises (so the caller falls back) when they do not.
+    """
+
+    def __bool__(self) -> bool:
+        plain = self.view(np.ndarray)
+        if plain.all():
+            return True
+        if not plain.any():
+            return False
+        raise _Mixed("a branch differs between resolutions")
+
+
+class _Mixed(ValueError):
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class LayerCounts:
+    """Per-image counts of R configurations that share one layer structure.
+
+    Count arrays have shape (R, L), int64 (object arrays of Python ints only if built
+    from scalar walks too large for int64); ``group`` holds indices into ``GROUPS``.
+    """
+
+    spec: ArchSpec
+    alpha: float
+    width_rule: str
+    resolutions: np.ndarray  # (R,)
+    names: tuple[str, ...]
+    ops: tuple[str, ...]
+    kinds: tuple[str, ...]
+    group: np.ndarray  # (L,)
+    macs: np.ndarray
+    params: np.ndarray
+    bn_params: np.ndarray
+    act_read_elems: np.ndarray
+    act_write_elems: np.ndarray
+    in_elems: np.ndarray
+    out_elems: np.ndarray
+    elementwise_ops: np.ndarray
+    attention_macs: np.ndarray
+    vectorized: bool = True  # False: built from scalar walks (the fallback)
+
+    def total(self, field: str) -> np.ndarray:
+        """Σ over layers, (R,)."""
+        values: np.ndarray = getattr(self, field)
+        return values.sum(axis=1)
+
+
+def _layer_values(layer: LayerCost) -> tuple[Any, ...]:
+    return (layer.macs, layer.params, layer.bn_params, layer.act_read_elems, layer.act_write_elems,
+            numel(layer.in_shape), numel(layer.out_shape), layer.elementwise_ops, layer.attention_macs)
+
+
+def counts_from_walk(w: Walk) -> LayerCounts:
+    """One scalar walk as :class:`LayerCounts` with R = 1."""
+    rows = [_layer_values(layer) for layer in w.layers]
+    big = any(v >= _LIMIT for row in rows for v in row)
+    dtype: Any = object if big else np.int64
+    columns = {f: np.array([[row[i] for row in rows]], dtype=dtype).reshape(1, len(rows)) for i, f in enumerate(FIELDS)}
+    return LayerCounts(
+        spec=w.spec, alpha=w.alpha, width_rule=w.width_rule, resolutions=np.array([w.resolution], dtype=np.int64),
+        names=tuple(x.name for x in w.layers), ops=tuple(x.op for x in w.layers), kinds=tuple(x.kind for x in w.layers),
+        group=np.array([GROUPS.index(x.group) for x in w.layers], dtype=np.int64), vectorized=False, **columns,
+    )
+
+
+def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_rule: str | None, fused_attention: bool) -> LayerCounts | None:
+    """The walk with array sizes, or None when some block cannot run on arrays."""
+    ctx = make_context(spec, alpha=alpha, width_rule=width_rule, fused_attention=fused_attention)
+    sizes = resolutions.view(Sizes)
+    shape: tuple[Any, ...] = (spec.in_channels, sizes, sizes)
+    layers: list[LayerCost] = []
+    try:
+        with np.errstate(all="raise"):
+            for label, block in block_instances(spec):
+                new, shape = BLOCK_TYPES[block.TYPE].expand(block, ctx, shape, label)
+                layers.extend(new)
+    except Exception:  # noqa: BLE001 - anything a block cannot do on arrays: the scalar walk decides
+        return None
+    r = len(resolutions)
+    out = np.empty((len(FIELDS), len(layers), r), dtype=np.int64)
+    try:
+        for j, layer in enumerate(layers):
+            for i, value in enumerate(_layer_values(layer)):
+                kind = type(value)
+                if kind is Sizes:
+                    if value.dtype != np.int64 or value.shape != (r,):
+                        return None
+                elif kind is not int or not -_LIMIT < value < _LIMIT:
+                    return None  # a float, a plain array, a count too large: the scalar walk decides
+                out[i, j] = value
+    except (TypeError, ValueError, OverflowError):
+        return None
+    columns = {f: out[i].T for i, f in enumerate(FIELDS)}
+    return LayerCounts(
+        spec=spec, alpha=ctx.alpha, width_rule=ctx.rule_name, resolutions=resolutions.astype(np.int64),
+        names=tuple(x.name for x in layers), ops=tuple(x.op for x in layers), kinds=tuple(x.kind for x in layers),
+        group=np.array([GROUPS.index(x.group) for x in layers], dtype=np.int64), **columns,
+    )
+
+
+def _agrees(counts: LayerCounts, w: Walk, column: int) -> bool:
+    """The vectorised counts at one resolution equal the scalar walk's, field by field."""
+    if counts.names != tuple(x.name for x in w.layers) or counts.ops != tuple(x.op for x in w.layers):
+        return False
+    rows = [_layer_values(x) for x in w.layers]
+    if any(v >= _LIMIT or v < 0 for row in rows for v in row):
+        return False
+    vector = np.stack([getattr(counts, f)[column] for f in FIELDS], axis=1).tolist()
+    return vector == [list(row) for row in rows]
+
+
+def check_resolutions(resolutions: Sequence[int]) -> list[int]:
+    for res in resolutions:
+        if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or res < 1:
+            raise OptionError(f"--resolution must be a positive integer, got {res!r}")
+    return [int(r) for r in resolutions]
+
+
+def _scalar_chunks(spec: ArchSpec, alpha: float, res: list[int], width_rule: str | None, fused_attention: bool) -> list[LayerCounts]:
+    return [counts_from_walk(walk(spec, alpha=alpha, resolution=r, width_rule=width_rule, fused_attention=fused_attention)) for r in res]
+
+
+def _in_range(counts: LayerCounts) -> bool:
+    return all(getattr(counts, f).size == 0 or (getattr(counts, f).min() >= 0 and getattr(counts, f).max() < _LIMIT) for f in FIELDS)
+
+
+def walk_resolutions(
+    spec: ArchSpec,
+    resolutions: Sequence[int],
+    *,
+    alpha: float = 1.0,
+    width_rule: str | None = None,
+    fused_attention: bool = False,
+) -> list[LayerCounts]:
+    """Counts of ``spec`` at α for every resolution, in order, as few chunks as possible.
+
+    Equal, field by field, to ``walk(spec, alpha=α, resolution=r, ...)`` for each r
+    (tests/test_vector_walk.py proves it on random specs); errors are the scalar walk's.
+    The vectorised result is checked against the scalar walk at the largest resolution.
+    """
+    return walk_grid(spec, [alpha], resolutions, width_rule=width_rule, fused_attention=fused_attention)
+
+
+def walk_grid(
+    spec: ArchSpec,
+    alphas: Sequence[float],
+    resolutions: Sequence[int],
+    *,
+    width_rule: str | None = None,
+    fused_attention: bool = False,
+) -> list[LayerCounts]:
+    """:func:`walk_resolutions` for every α (α-major order), with one scalar check for all.
+
+    Counts never decrease as α or the resolution grows (tests/test_properties.py), so
+    the scalar walk at the largest α and resolution bounds every vectorised count below
+    int64's limit; each α's arrays are also checked to lie in [0, 2**62).
+    """
+    res = check_resolutions(resolutions)
+    alphas = [check_alpha(a) for a in alphas]
+    if not res:
+        return []
+    array = np.asarray(res, dtype=np.int64)
+    top_res = int(array.argmax())
+    top_alpha = max(range(len(alphas)), key=lambda i: alphas[i])
+    vectors = [_vector_walk(spec, a, array, width_rule, fused_attention) if len(res) > 1 else None for a in alphas]
+    bounded = False
+    top = vectors[top_alpha]
+    if top is not None:
+        scalar = walk(spec, alpha=alphas[top_alpha], resolution=res[top_res], width_rule=width_rule, fused_attention=fused_attention)
+        bounded = _agrees(top, scalar, top_res)
+    out: list[LayerCounts] = []
+    for alpha, counts in zip(alphas, vectors):
+        if counts is not None and not bounded:  # no common bound: check this α on its own
+            scalar = walk(spec, alpha=alpha, resolution=res[top_res], width_rule=width_rule, fused_attention=fused_attention)
+            counts = counts if _agrees(counts, scalar, top_res) else None
+        if counts is not None and _in_range(counts):
+            out.append(counts)
+        else:
+            out.extend(_scalar_chunks(spec, alpha, res, width_rule, fused_attention))
+    return out
