@@ -71,16 +71,11 @@ def _spec_columns(spec: ArchSpec, profiles: ProfileArrays, alphas: Sequence[floa
         "act": np.empty((r_n, a_n), dtype=object),
         "latency_s": np.zeros((r_n, a_n, p_n)), "memory_bound_share": np.zeros((r_n, a_n, p_n)), "refined_latency_s": np.zeros((r_n, a_n, p_n)),
     }
-    r_index = {r: i for i, r in enumerate(res)}
-    chunks = walk_grid(spec, alphas, res, width_rule=rule)
-    a_index = 0
-    seen = 0
-    for counts in chunks:
-        rows = [r_index[int(r)] for r in counts.resolutions]
-        ai = a_index
-        seen += len(rows)
-        if seen >= r_n:  # walk_grid returns each α's resolutions in order, in one or more chunks
-            a_index, seen = a_index + 1, 0
+    position = 0  # walk_grid returns each α's resolutions in order, in one or more chunks
+    for counts in walk_grid(spec, alphas, res, width_rule=rule):
+        ai, first = divmod(position, r_n)
+        rows = list(range(first, first + len(counts.resolutions)))
+        position += len(rows)
         times = counts_times(counts, profiles, batch=batch, include_bn_params=include_bn_params)
         params = counts.total("params") + (counts.total("bn_params") if include_bn_params else 0)
         cols["alpha"][rows, ai] = counts.alpha

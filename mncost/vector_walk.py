@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .blocks import BLOCK_TYPES
-from .errors import OptionError
+from .errors import MncostError, OptionError
 from .ops import GROUPS, LayerCost, numel
 from .spec import ArchSpec
 from .walk import Walk, block_instances, check_alpha, make_context, walk
@@ -142,7 +142,9 @@ def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_ru
 
 def _agrees(counts: LayerCounts, w: Walk, column: int) -> bool:
     """The vectorised counts at one resolution equal the scalar walk's, field by field."""
-    if counts.names != tuple(x.name for x in w.layers) or counts.ops != tuple(x.op for x in w.layers):
+    if (counts.names, counts.ops, counts.kinds) != (tuple(x.name for x in w.layers), tuple(x.op for x in w.layers), tuple(x.kind for x in w.layers)):
+        return False
+    if counts.group.tolist() != [GROUPS.index(x.group) for x in w.layers]:
         return False
     rows = [_layer_values(x) for x in w.layers]
     if any(v >= _LIMIT or v < 0 for row in rows for v in row):
@@ -156,6 +158,14 @@ def check_resolutions(resolutions: Sequence[int]) -> list[int]:
         if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or res < 1:
             raise OptionError(f"--resolution must be a positive integer, got {res!r}")
     return [int(r) for r in resolutions]
+
+
+def _checked(counts: LayerCounts, spec: ArchSpec, alpha: float, resolution: int, column: int, width_rule: str | None, fused_attention: bool) -> bool:
+    try:
+        scalar = walk(spec, alpha=alpha, resolution=resolution, width_rule=width_rule, fused_attention=fused_attention)
+    except MncostError:  # the scalar walks, in order, will report the first failing configuration
+        return False
+    return _agrees(counts, scalar, column)
 
 
 def _scalar_chunks(spec: ArchSpec, alpha: float, res: list[int], width_rule: str | None, fused_attention: bool) -> list[LayerCounts]:
@@ -208,13 +218,11 @@ def walk_grid(
     bounded = False
     top = vectors[top_alpha]
     if top is not None:
-        scalar = walk(spec, alpha=alphas[top_alpha], resolution=res[top_res], width_rule=width_rule, fused_attention=fused_attention)
-        bounded = _agrees(top, scalar, top_res)
+        bounded = _checked(top, spec, alphas[top_alpha], res[top_res], top_res, width_rule, fused_attention)
     out: list[LayerCounts] = []
     for alpha, counts in zip(alphas, vectors):
         if counts is not None and not bounded:  # no common bound: check this α on its own
-            scalar = walk(spec, alpha=alpha, resolution=res[top_res], width_rule=width_rule, fused_attention=fused_attention)
-            counts = counts if _agrees(counts, scalar, top_res) else None
+            counts = counts if _checked(counts, spec, alpha, res[top_res], top_res, width_rule, fused_attention) else None
         if counts is not None and _in_range(counts):
             out.append(counts)
         else:
