@@ -77,7 +77,101 @@ def resolve(
     if isinstance(name_or_path, Path) or is_path(text):
         return load(Path(text), None)
     if text in files:
-        return load(files[text], f"{folder}/{files[text].name}")
+        return cached(load, files[text], f"{folder}/{files[text].name}")
     if Path(text).exists():
         raise error(f"{text!r} is not a built-in {what}; to read the file of that name, write ./{text}")
     raise error(f"unknown {what} {text!r}{suggest(text, files)}; {listing}: {', '.join(files)}, or give a {file_kind} .yaml path")
+
+
+# -- parsed built-ins, cached on disk ----------------------------------------------------------
+# Parsing a built-in spec (YAML, then validation into frozen records) takes longer than
+# walking and pricing it. The parsed record is pickled under the user's cache folder
+# ($MNCOST_CACHE_DIR, else $XDG_CACHE_HOME/mncost, else ~/.cache/mncost), keyed by the
+# file's path, size and mtime and by a fingerprint of every module of the installed
+# package (so editing or upgrading mncost invalidates it). MNCOST_NO_CACHE=1 turns it off;
+# any problem reading or writing the cache just means parsing the file again.
+
+
+def cache_folder() -> Path | None:
+    import os
+
+    if os.environ.get("MNCOST_NO_CACHE"):
+        return None
+    root = os.environ.get("MNCOST_CACHE_DIR")
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mncost"
+
+
+@lru_cache(maxsize=None)
+def package_fingerprint() -> str:
+    """Changes whenever any module of the package changes (path, size, mtime of every .py)."""
+    import os
+    import sys
+
+    parts = [sys.version, str(_PACKAGE)]
+    stack = [str(_PACKAGE)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                    stack.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    st = entry.stat()
+                    parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(sorted(parts))
+
+
+def cached(load: Callable[[Path, str | None], T], path: Path, display: str | None) -> T:
+    """``load(path, display)`` for a built-in file, through the on-disk cache (and, like
+    the loaders' own lru_cache, parsed once per process)."""
+    memo_key = (load, path, display)
+    if memo_key in _MEMO:
+        return _MEMO[memo_key]  # type: ignore[no-any-return]
+    value = _cached(load, path, display)
+    _MEMO[memo_key] = value
+    return value
+
+
+_MEMO: dict[tuple[object, Path, str | None], object] = {}
+
+
+def _cached(load: Callable[[Path, str | None], T], path: Path, display: str | None) -> T:
+    import os
+
+    folder = cache_folder()
+    if folder is None:
+        return load(path, display)
+    try:
+        st = path.stat()
+    except OSError:
+        return load(path, display)
+    # the whole key is stored in the entry and compared on reading (no hash to collide)
+    key = f"{package_fingerprint()}\n{path}|{display}|{st.st_size}|{st.st_mtime_ns}"
+    entry = folder / f"{path.parent.name}-{path.stem}.pickle"
+    import pickle
+
+    try:
+        with open(entry, "rb") as handle:
+            stored_key, stored = pickle.load(handle)
+        if stored_key == key:
+            return stored  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - absent, stale or unreadable: parse again
+        pass
+    value = load(path, display)
+    try:
+        import tempfile
+
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, entry)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except Exception:  # noqa: BLE001 - a read-only home or a full disk: no cache, same result
+        pass
+    return value

@@ -82,31 +82,9 @@ def analyze(
     output: OutputOpt = None,
 ) -> None:
     """Count MACs, params and bytes per layer and predict latency with the roofline model."""
-    from .analysis import analyze as run_analysis
+    from .launch import run_analyze  # the same code path as the fast entry point
 
-    if output is not None:
-        from .output import check_writable
-
-        check_writable(output)
-    result = run_analysis(
-        model,
-        hw,
-        alpha=alpha,
-        resolution=resolution,
-        rho=rho,
-        batch=batch,
-        width_rule=width_rule,
-        include_bn_params=include_bn_params,
-        fused_attention=fused_attention,
-    )
-    if format is Format.table and output is None:
-        from .render import rich_table
-
-        _console().print(rich_table(result))
-        return
-    from .render import render
-
-    _emit(render(result, format), output)
+    run_analyze(model, hw, alpha, resolution, rho, batch, width_rule, include_bn_params, fused_attention, format.value, output)
 
 
 @app.command()

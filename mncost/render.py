@@ -6,14 +6,14 @@ happens only in the table and markdown renderers.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
+import sys
 from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .analysis import LAYER_COLUMNS, AnalysisResult, layer_dict
+from .text import markup
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -95,7 +95,7 @@ def rich_table(result: AnalysisResult) -> RenderableType:
     from rich.console import Group
     from rich.table import Table
 
-    table = Table(title=f"{result.model} on {result.hardware}", title_justify="left", header_style="bold")
+    table = Table(title=markup(table_title(result)), title_justify="left", header_style="bold")
     table.add_column("layer", no_wrap=True)
     table.add_column("op", no_wrap=True)
     table.add_column("in → out", no_wrap=True)
@@ -104,26 +104,135 @@ def rich_table(result: AnalysisResult) -> RenderableType:
     table.add_column("bound")
     for layer in result.layers:
         bound = "[cyan]compute[/]" if layer.bound == "compute" else "[yellow]memory[/]"
-        table.add_row(
-            layer.name,
-            op_label(layer.op, layer.kind),
-            f"{shape(layer.in_shape)} → {shape(layer.out_shape)}",
-            count(layer.macs),
-            count(layer.params),
-            count(layer.weight_bytes + layer.activation_bytes),
-            f"{layer.intensity:.1f}",
-            seconds(layer.latency_s),
-            bound,
-        )
+        table.add_row(*(markup(cell) for cell in layer_cells(layer)[:-1]), bound)
     summary = Table(show_header=False, box=None, padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
     for key, value in summary_rows(result):
-        summary.add_row(key, value)
+        summary.add_row(markup(key), markup(value))
     return Group(table, summary)
 
 
+# -- the same table without rich ------------------------------------------------------------
+# rich takes ~150 ms to lay out a 91-row table; the layout of this one is simple enough to
+# write directly. table_text() reproduces rich's drawing (box.HEAVY_HEAD, padding 1, a
+# left-justified italic title, bold headers, coloured bound cells, a borderless summary
+# with padding 2) and returns None whenever rich would do more than that (a line wider
+# than the console, characters whose width rich measures differently), so the caller
+# falls back to rich and the output never differs. tests/test_vector_walk.py compares
+# the two on every built-in.
+
+HEADERS = ("layer", "op", "in → out", "MACs", "params", "bytes", "MAC/B", "time", "bound")
+_RIGHT = (False, False, False, True, True, True, True, True, False)
+_NARROW = frozenset("×→αρµ–·—")  # non-ASCII characters of one cell each in rich and in terminals
+
+
+def table_title(result: AnalysisResult) -> str:
+    return f"{result.model} on {result.hardware}"
+
+
+def layer_cells(layer: Any) -> tuple[str, ...]:
+    """The cells of one layer row (plain text; names still unescaped)."""
+    return (
+        layer.name,
+        op_label(layer.op, layer.kind),
+        f"{shape(layer.in_shape)} → {shape(layer.out_shape)}",
+        count(layer.macs),
+        count(layer.params),
+        count(layer.weight_bytes + layer.activation_bytes),
+        f"{layer.intensity:.1f}",
+        seconds(layer.latency_s),
+        layer.bound,
+    )
+
+
+def _simple(text: str) -> bool:
+    return text.isascii() and text.isprintable() or all((" " <= ch <= "~") or ch in _NARROW for ch in text)
+
+
+def table_text(result: AnalysisResult, *, width: int = 160, styles: bool = False) -> str | None:
+    """``rich_table(result)`` as a console of ``width`` columns prints it (with ANSI
+    styles when ``styles``), or None where rich's layout could differ."""
+    from .text import plain
+
+    rows = [tuple(plain(c) for c in layer_cells(layer)) for layer in result.layers]
+    summary = [(plain(k), plain(v)) for k, v in summary_rows(result)]
+    title = plain(table_title(result))
+    texts = [title, *(c for row in rows for c in row), *(c for pair in summary for c in pair)]
+    if not all(_simple(t) for t in texts):
+        return None
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(HEADERS)]
+    table_width = sum(widths) + 3 * len(widths) + 1
+    key_w = max((len(k) for k, _ in summary), default=0)
+    value_w = max((len(v) for _, v in summary), default=0)
+    if table_width > width or len(title) > table_width or key_w + value_w + 8 > width:
+        return None
+
+    def sgr(code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if styles and text else text
+
+    def cell(text: str, i: int) -> str:
+        return text.rjust(widths[i]) if _RIGHT[i] else text.ljust(widths[i])
+
+    def rule(left: str, fill: str, mid: str, right: str) -> str:
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    lines = [sgr("3", title.ljust(table_width)), rule("┏", "━", "┳", "┓")]
+    lines.append("┃" + "┃".join(sgr("1", " ") + sgr("1", cell(h, i)) + sgr("1", " ") for i, h in enumerate(HEADERS)) + "┃")
+    lines.append(rule("┡", "━", "╇", "┩"))
+    colour = {"compute": "36", "memory": "33"}
+    for row in rows:
+        cells = [f" {cell(text, i)} " for i, text in enumerate(row[:-1])]
+        bound = row[-1]
+        cells.append(" " + sgr(colour[bound], bound) + " " * (widths[-1] - len(bound)) + " ")
+        lines.append("│" + "│".join(cells) + "│")
+    lines.append(rule("└", "─", "┴", "┘"))
+    for key, value in summary:
+        lines.append(sgr("1", "  ") + sgr("1", key.ljust(key_w)) + sgr("1", "  ") + "  " + value.ljust(value_w) + "  ")
+    return "\n".join(lines) + "\n"
+
+
+def _terminal_width() -> int | None:
+    """The width rich gives a terminal console (the first standard stream that has one)."""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def print_table(result: AnalysisResult, stream: Any) -> None:
+    """Print the analyze table as the CLI's console shows it: 160 columns when piped, the
+    terminal's width and styles on a terminal; drawn by :func:`table_text` when the
+    environment asks nothing special of rich, else by rich itself."""
+    import os
+
+    env = os.environ
+    text = None
+    if not any(key in env for key in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")):
+        if not stream.isatty():
+            text = table_text(result, width=160)
+        elif env.get("TERM", "") not in ("dumb", "unknown") and stream is sys.stdout:
+            width = _terminal_width()
+            text = table_text(result, width=width, styles=True) if width else None
+    if text is not None:
+        stream.write(text)
+        return
+    from rich.console import Console
+
+    console = Console(file=stream)
+    if not console.is_terminal:
+        console = Console(file=stream, width=160)  # piped: do not squeeze tables into 80 columns
+    console.print(rich_table(result))
+
+
 def to_table_text(result: AnalysisResult, width: int = 160) -> str:
+    text = table_text(result, width=width)
+    if text is not None:
+        return text
     from rich.console import Console
 
     buffer = io.StringIO()
@@ -133,6 +242,8 @@ def to_table_text(result: AnalysisResult, width: int = 160) -> str:
 
 def to_csv(result: AnalysisResult) -> str:
     """One row per layer, raw numbers; shapes as 16x112x112."""
+    import csv
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LAYER_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -145,6 +256,8 @@ def to_csv(result: AnalysisResult) -> str:
 
 
 def to_json(result: AnalysisResult) -> str:
+    import json
+
     return json.dumps(result.to_dict(), indent=2) + "\n"
 
 
@@ -230,6 +343,9 @@ def list_rich_table(rows: list[dict[str, Any]], title: str) -> RenderableType:
 
 
 def render_rows(rows: list[dict[str, Any]], fmt: Format, title: str) -> str:
+    import csv
+    import json
+
     if fmt is Format.json:
         return json.dumps(rows, indent=2) + "\n"
     if fmt is Format.csv:
