@@ -274,6 +274,18 @@ def sweep_command(
 
         check_writable(output)
     df = _run_sweep(models, alpha, resolution, rho, hw, width_rule, batch, include_bn_params, rank_by)
+    if format is Format.csv:  # streamed: a 10⁶-row sweep never becomes one string
+        from .sweep import csv_chunks
+
+        if output is None:
+            for chunk in csv_chunks(df):
+                sys.stdout.write(chunk)
+        else:
+            from .output import write_atomic
+
+            write_atomic(output, csv_chunks(df))
+            print(f"wrote {output}", file=sys.stderr)
+        return
     if format is Format.table and output is None:
         from .sweep_view import rich_sweep
 

@@ -87,9 +87,18 @@ class LayerCounts:
         return values.sum(axis=1)
 
 
-def _layer_values(layer: LayerCost) -> tuple[Any, ...]:
+def _numel(shape: tuple[Any, ...], memo: dict[int, Any] | None) -> Any:
+    if memo is None:
+        return numel(shape)
+    hit = memo.get(id(shape))
+    if hit is None or hit[0] is not shape:
+        hit = memo[id(shape)] = (shape, numel(shape))
+    return hit[1]
+
+
+def _layer_values(layer: LayerCost, memo: dict[int, Any] | None = None) -> tuple[Any, ...]:
     return (layer.macs, layer.params, layer.bn_params, layer.act_read_elems, layer.act_write_elems,
-            numel(layer.in_shape), numel(layer.out_shape), layer.elementwise_ops, layer.attention_macs)
+            _numel(layer.in_shape, memo), _numel(layer.out_shape, memo), layer.elementwise_ops, layer.attention_macs)
 
 
 def counts_from_walk(w: Walk) -> LayerCounts:
@@ -120,18 +129,25 @@ def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_ru
         return None
     r = len(resolutions)
     out = np.empty((len(FIELDS), len(layers), r), dtype=np.int64)
+    scalars = np.zeros((len(FIELDS), len(layers)), dtype=np.int64)
+    is_scalar = np.zeros((len(FIELDS), len(layers)), dtype=bool)
+    sizes_of: dict[int, Any] = {}  # numel per shape object: a layer's input is usually the previous output
     try:
         for j, layer in enumerate(layers):
-            for i, value in enumerate(_layer_values(layer)):
+            for i, value in enumerate(_layer_values(layer, sizes_of)):
                 kind = type(value)
-                if kind is Sizes:
-                    if value.dtype != np.int64 or value.shape != (r,):
+                if kind is int:
+                    if not -_LIMIT < value < _LIMIT:
                         return None
-                elif kind is not int or not -_LIMIT < value < _LIMIT:
+                    scalars[i, j] = value
+                    is_scalar[i, j] = True
+                elif kind is Sizes and value.dtype == np.int64 and value.shape == (r,):
+                    out[i, j] = value
+                else:
                     return None  # a float, a plain array, a count too large: the scalar walk decides
-                out[i, j] = value
     except (TypeError, ValueError, OverflowError):
         return None
+    out = np.where(is_scalar[:, :, None], scalars[:, :, None], out)
     columns = {f: out[i].T for i, f in enumerate(FIELDS)}
     return LayerCounts(
         spec=spec, alpha=ctx.alpha, width_rule=ctx.rule_name, resolutions=resolutions.astype(np.int64),
