@@ -1,93 +1,72 @@
-"""Speed of the analyze path: prints numbers, asserts nothing.
+"""Speed of `mncost analyze`: prints each target beside its measurement and the paired floors.
 
-    python benchmarks/bench_analyze.py [--runs 15]
+    python benchmarks/bench_analyze.py [--runs 9]
 
-1. whole process: `mncost analyze v3-large --hw edgetpu` (median and spread of N runs);
-2. in process: walking every built-in over the pinned α × resolution grids;
-3. which heavy modules the analyze path imports (torch, pandas and matplotlib must not).
+Whole processes, interleaved with the floors `python -c pass` and `python -c "import yaml"`,
+medians of --runs runs after one warm-up round (which also fills mncost's on-disk cache
+of parsed built-ins; the cold row runs with MNCOST_NO_CACHE=1). Wall time is what the
+targets are about; on a shared machine read it beside CPU time and the floor ratios.
+Also: the in-process cost of the walk, and which heavy modules the path imports.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import statistics
 import subprocess
 import sys
 import time
 
-GRIDS = {
-    "v1": ([0.25, 0.5, 0.75, 1.0, 1.25], [128, 160, 192, 224]),
-    "v1-cifar": ([0.25, 0.5, 0.75, 1.0, 1.25], [32]),
-    "v2": ([0.35, 0.5, 0.75, 1.0, 1.3, 1.4], [96, 128, 160, 192, 224]),
-    "v3-large": ([0.5, 0.75, 1.0, 1.25], [160, 192, 224, 256]),
-    "v3-small": ([0.5, 0.75, 1.0, 1.25], [160, 192, 224, 256]),
-    "v4-conv-s": ([0.5, 0.75, 1.0, 1.25], [224, 256, 384]),
-    "v4-conv-m": ([0.5, 0.75, 1.0, 1.25], [224, 256, 384]),
-    "v4-conv-l": ([0.5, 0.75, 1.0, 1.25], [224, 256, 384]),
-    "v4-hybrid-m": ([0.5, 0.75, 1.0, 1.25], [224, 256, 384]),
-    "v4-hybrid-l": ([0.5, 0.75, 1.0, 1.25], [224, 256, 384]),
-}
+from _measure import REPO, Samples, machine, measure, python, row
+
+sys.path.insert(0, REPO)
+
+TARGETS = {"table": (0.120, 40.0), "json": (0.080, 40.0)}
 
 
 def whole_process(runs: int) -> None:
-    exe = shutil.which("mncost")
-    cmd = [exe] if exe else [sys.executable, "-m", "mncost"]
-    cmd += ["analyze", "v3-large", "--hw", "edgetpu"]
-    times = []
-    for _ in range(runs + 1):
-        start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env={**os.environ, "COLUMNS": "160"})
-        times.append(time.perf_counter() - start)
-    times = times[1:]  # the first run warms the page cache
-    print(f"whole process  {' '.join(cmd[-4:])}: median {statistics.median(times) * 1e3:.0f} ms "
-          f"(min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}, {runs} runs)")
+    analyze = python("-m", "mncost", "analyze", "v3-large", "--hw", "edgetpu")
+    floor_pass = Samples("python -c pass", python("-c", "pass"))
+    floor_yaml = Samples("python -c 'import yaml'", python("-c", "import yaml"))
+    table = Samples("analyze v3-large --hw edgetpu (table)", analyze)
+    js = Samples("analyze … --format json", analyze + ["--format", "json"])
+    cold = Samples("analyze … (table, MNCOST_NO_CACHE=1)", analyze, env={"MNCOST_NO_CACHE": "1"})
+    measure([floor_pass, floor_yaml, table, js, cold], runs)
+    floors = (floor_pass, floor_yaml)
+    print(row(floor_pass))
+    print(row(floor_yaml))
+    for s, key in ((table, "table"), (js, "json")):
+        wall, rss = TARGETS[key]
+        verdict = "met" if s.wall <= wall and s.rss <= rss else "NOT met"
+        print(row(s, f"target ≤{wall * 1e3:.0f} ms ≤{rss:.0f} MiB: {verdict}", floors))
+    print(row(cold, "(no target)", floors))
+    print(f"({runs} runs each, medians)")
 
 
 def in_process(repeats: int) -> None:
     import mncost
 
-    specs = {name: mncost.load_spec(name) for name in GRIDS}  # parse once, as a sweep does
+    spec = mncost.load_spec("v3-large")
+    hw = mncost.load_hardware("edgetpu")
     best = float("inf")
-    configs = 0
     for _ in range(repeats):
         start = time.perf_counter()
-        configs = 0
-        for name, (alphas, resolutions) in GRIDS.items():
-            spec = specs[name]
-            for rule in spec.width_rules:
-                for alpha in alphas:
-                    for res in resolutions:
-                        mncost.walk(spec, alpha=alpha, resolution=res, width_rule=rule)
-                        configs += 1
+        mncost.analyze(spec, hw)
         best = min(best, time.perf_counter() - start)
-    print(f"in process     counting {configs} configurations of all built-ins: {best * 1e3:.1f} ms (best of {repeats})")
-    start = time.perf_counter()
-    mncost.load_spec.__wrapped__ if hasattr(mncost.load_spec, "__wrapped__") else None
-    from mncost.spec import load_spec_file
-    from mncost import builtin
-
-    for path in builtin.spec_files().values():
-        load_spec_file(path)
-    print(f"in process     parsing all {len(builtin.spec_files())} built-in specs from YAML: {(time.perf_counter() - start) * 1e3:.1f} ms")
+    print(f"in process: walk + roofline of v3-large on edgetpu {best * 1e3:.2f} ms (best of {repeats})")
 
 
 def heavy_imports() -> None:
-    code = (
-        "import sys; from mncost.cli import main; "
-        "main(['analyze', 'v3-large', '--hw', 'edgetpu', '--format', 'json']); "
-        "print([m for m in ('torch', 'pandas', 'matplotlib', 'numpy') if m in sys.modules], file=sys.stderr)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    print(f"analyze path imports of torch/pandas/matplotlib/numpy: {proc.stderr.strip()}")
+    code = ("import sys; from mncost.launch import main; main(['analyze', 'v3-large', '--hw', 'edgetpu']); "
+            "print([m for m in ('typer', 'click', 'rich', 'torch', 'pandas', 'matplotlib', 'numpy') if m in sys.modules], file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    print(f"analyze path imports of typer/click/rich/torch/pandas/matplotlib/numpy: {proc.stderr.strip()}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    whole_process(args.runs)
-    in_process(5)
+    print(machine())
+    whole_process(max(args.runs, 7))
+    in_process(20)
     heavy_imports()

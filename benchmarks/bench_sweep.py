@@ -1,52 +1,52 @@
-"""Speed of sweeps: prints numbers, asserts nothing.
+"""Speed of `mncost sweep`: prints each target beside its measurement and the paired floors.
 
-    python benchmarks/bench_sweep.py
+    python benchmarks/bench_sweep.py [--runs 7] [--big-runs 3] [--no-big]
 
-1. whole process: the issue's grid, 10 built-ins × 6 α × 6 resolutions × 4 profiles, as CSV;
-2. in process: about 100,000 rows (models × α × resolutions × 4 profiles), with peak memory.
+1. 100,880 rows (10 built-ins × 26 α × 97 resolutions × 4 profiles) as CSV to a file:
+   target ≤ 3 s and ≤ 200 MiB;
+2. 1,053,360 rows (10 × 126 α × 209 resolutions × 4) streamed as CSV to a file: ≤ 30 s.
+Whole processes, interleaved with the floors `python -c pass`, `python -c "import yaml"`
+and `python -c "import pandas"` (a sweep needs pandas and numpy), medians.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import resource
-import shutil
-import statistics
-import subprocess
-import sys
-import time
+import tempfile
+
+from _measure import Samples, machine, measure, python, row
+
+SWEEP = ["-m", "mncost", "sweep", "--models", "all", "--hw", "all", "--format", "csv"]
 
 
-def whole_process(runs: int = 5) -> None:
-    exe = shutil.which("mncost")
-    cmd = [exe] if exe else [sys.executable, "-m", "mncost"]
-    cmd += ["sweep", "--models", "all", "--alpha", "0.5,0.75,1.0,1.25,1.5,2.0", "--resolution", "128,160,192,224,256,320", "--hw", "all", "--format", "csv"]
-    times, rows = [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        times.append(time.perf_counter() - start)
-        rows = out.count("\n") - 1
-    print(f"whole process  sweep of {rows} rows as CSV: median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, {runs} runs)")
-
-
-def big_in_process() -> None:
-    import mncost
-    from mncost import builtin
-    from mncost.hardware import builtin_hardware
-    from mncost.sweep import sweep
-
-    specs = [mncost.load_spec(n) for n in builtin.spec_files()]
-    alphas = [round(0.25 + 0.05 * i, 2) for i in range(26)]          # 0.25 … 1.5
-    resolutions = list(range(96, 384 + 1, 3))                          # 97 resolutions
-    start = time.perf_counter()
-    df = sweep(specs, builtin_hardware(), alphas=alphas, resolutions=resolutions)
-    elapsed = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"in process     sweep of {len(df):,} rows ({len(df) // 4:,} walks × 4 profiles): {elapsed:.1f} s, peak RSS {peak_mb:.0f} MB")
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--big-runs", type=int, default=3)
+    parser.add_argument("--no-big", action="store_true")
+    args = parser.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "sweep.csv")
+        floors = (Samples("python -c pass", python("-c", "pass")), Samples("python -c 'import yaml'", python("-c", "import yaml")),
+                  Samples("python -c 'import pandas'", python("-c", "import pandas")))
+        small = Samples("sweep 100,880 rows → csv file", python(*SWEEP, "--alpha", "0.25:1.5:0.05", "--resolution", "96:384:3", "-o", out))
+        measure([*floors, small], args.runs)
+        with open(out) as handle:
+            rows = sum(1 for _ in handle) - 1
+        for f in floors:
+            print(row(f))
+        verdict = "met" if small.wall <= 3.0 and small.rss <= 200 else "NOT met"
+        print(row(small, f"≤3 s ≤200 MiB: {verdict}", floors) + f"  [{rows:,} rows, {args.runs} runs]")
+        if not args.no_big:
+            big = Samples("sweep 1,053,360 rows → csv file (streamed)", python(*SWEEP, "--alpha", "0.25:1.5:0.01", "--resolution", "96:512:2", "-o", out))
+            measure([floors[0], big], args.big_runs, warmup=0)
+            with open(out) as handle:
+                rows = sum(1 for _ in handle) - 1
+            verdict = "met" if big.wall <= 30.0 else "NOT met"
+            print(row(big, f"≤30 s: {verdict}", floors[:1]) + f"  [{rows:,} rows, {args.big_runs} runs]")
 
 
 if __name__ == "__main__":
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    whole_process()
-    big_in_process()
+    main()

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import operator
+
 import numpy as np
 
 from .blocks import BLOCK_TYPES
@@ -34,20 +36,108 @@ FIELDS = ("macs", "params", "bn_params", "act_read_elems", "act_write_elems", "i
 _LIMIT = 2**62  # headroom below int64 for the sums over layers and the batch
 
 
-class Sizes(np.ndarray):
-    """An int64 array of spatial sizes whose truth value must be the same at every element.
+class Sizes:
+    """Spatial sizes at every resolution: an int64 array with the integer operators of ``int``.
 
-    ``if h_out < 1`` then behaves as the scalar code would at each resolution when all
-    agree, and raises (so the caller falls back) when they do not.
+    Only what integer size arithmetic needs is defined (+, -, *, //, %, unary -,
+    comparisons); anything else a block might do with a size (``/``, ``int()``,
+    ``round()``, ``range()``, indexing, hashing) raises, and the walk falls back to the
+    scalar walk. A truth value must be the same at every element: ``if h_out < 1``
+    behaves as the scalar code would at each resolution when all agree, and raises
+    when they do not. (A thin wrapper rather than an ndarray subclass: half the
+    overhead per operation, and no float or array behaviour leaks in.)
     """
 
+    __slots__ = ("a",)
+    __array_ufunc__ = None  # numpy scalars defer to the reflected operators below
+    # Inside walk_grid, results are memoised by operand identity: a network computes the
+    # same few spatial products (H·W of the same map, the same conv_out_size) in every
+    # layer and at every α. Entries keep their operands alive, so ids stay theirs.
+    memo: dict[tuple[Any, ...], tuple[Sizes, Any, Any]] | None = None
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.a = a
+
+    def _apply(self, op: Any, other: Any, reflected: bool = False) -> Sizes:
+        o = other.a if type(other) is Sizes else other
+        memo = Sizes.memo
+        if memo is not None:
+            if type(other) is Sizes:
+                key: tuple[Any, ...] = (op, reflected, id(self.a), id(o))
+            elif type(other) is int:
+                key = (op, reflected, id(self.a), o)
+            else:
+                return Sizes(op(o, self.a) if reflected else op(self.a, o))
+            hit = memo.get(key)
+            if hit is not None:
+                return hit[0]
+            result = Sizes(op(o, self.a) if reflected else op(self.a, o))
+            memo[key] = (result, self.a, o)
+            return result
+        return Sizes(op(o, self.a) if reflected else op(self.a, o))
+
+    def __add__(self, o: Any) -> Sizes:
+        return self._apply(operator.add, o)
+
+    def __radd__(self, o: Any) -> Sizes:
+        return self._apply(operator.add, o, True)
+
+    def __sub__(self, o: Any) -> Sizes:
+        return self._apply(operator.sub, o)
+
+    def __rsub__(self, o: Any) -> Sizes:
+        return self._apply(operator.sub, o, True)
+
+    def __mul__(self, o: Any) -> Sizes:
+        return self._apply(operator.mul, o)
+
+    def __rmul__(self, o: Any) -> Sizes:
+        return self._apply(operator.mul, o, True)
+
+    def __floordiv__(self, o: Any) -> Sizes:
+        return self._apply(operator.floordiv, o)
+
+    def __rfloordiv__(self, o: Any) -> Sizes:
+        return self._apply(operator.floordiv, o, True)
+
+    def __mod__(self, o: Any) -> Sizes:
+        return self._apply(operator.mod, o)
+
+    def __rmod__(self, o: Any) -> Sizes:
+        return self._apply(operator.mod, o, True)
+
+    def __neg__(self) -> Sizes:
+        return self._apply(operator.sub, 0, True)
+
+    def __lt__(self, o: Any) -> Sizes:
+        return self._apply(operator.lt, o)
+
+    def __le__(self, o: Any) -> Sizes:
+        return self._apply(operator.le, o)
+
+    def __gt__(self, o: Any) -> Sizes:
+        return self._apply(operator.gt, o)
+
+    def __ge__(self, o: Any) -> Sizes:
+        return self._apply(operator.ge, o)
+
+    def __eq__(self, o: object) -> Sizes:  # type: ignore[override]
+        return self._apply(operator.eq, o)
+
+    def __ne__(self, o: object) -> Sizes:  # type: ignore[override]
+        return self._apply(operator.ne, o)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __bool__(self) -> bool:
-        plain = self.view(np.ndarray)
-        if plain.all():
+        if self.a.all():
             return True
-        if not plain.any():
+        if not self.a.any():
             return False
         raise _Mixed("a branch differs between resolutions")
+
+    def __repr__(self) -> str:
+        return f"Sizes({self.a.tolist()})"
 
 
 class _Mixed(ValueError):
@@ -117,7 +207,7 @@ def counts_from_walk(w: Walk) -> LayerCounts:
 def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_rule: str | None, fused_attention: bool) -> LayerCounts | None:
     """The walk with array sizes, or None when some block cannot run on arrays."""
     ctx = make_context(spec, alpha=alpha, width_rule=width_rule, fused_attention=fused_attention)
-    sizes = resolutions.view(Sizes)
+    sizes = Sizes(resolutions)
     shape: tuple[Any, ...] = (spec.in_channels, sizes, sizes)
     layers: list[LayerCost] = []
     try:
@@ -141,8 +231,8 @@ def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_ru
                         return None
                     scalars[i, j] = value
                     is_scalar[i, j] = True
-                elif kind is Sizes and value.dtype == np.int64 and value.shape == (r,):
-                    out[i, j] = value
+                elif kind is Sizes and value.a.dtype == np.int64 and value.a.shape == (r,):
+                    out[i, j] = value.a
                 else:
                     return None  # a float, a plain array, a count too large: the scalar walk decides
     except (TypeError, ValueError, OverflowError):
@@ -230,7 +320,11 @@ def walk_grid(
     array = np.asarray(res, dtype=np.int64)
     top_res = int(array.argmax())
     top_alpha = max(range(len(alphas)), key=lambda i: alphas[i])
-    vectors = [_vector_walk(spec, a, array, width_rule, fused_attention) if len(res) > 1 else None for a in alphas]
+    Sizes.memo = {}
+    try:
+        vectors = [_vector_walk(spec, a, array, width_rule, fused_attention) if len(res) > 1 else None for a in alphas]
+    finally:
+        Sizes.memo = None
     bounded = False
     top = vectors[top_alpha]
     if top is not None:
