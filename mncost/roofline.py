@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .hardware import HardwareProfile
 from .ops import GROUPS as GROUPS  # re-exported: the refinements' slowdown groups
@@ -168,8 +168,7 @@ def refined_time(layer: LayerCost, hw: HardwareProfile, *, batch: int, weight_by
     ))
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkLatency:
+class NetworkLatency(NamedTuple):
     """A network's predicted latency on one profile (plain, refined, memory-bound share)."""
 
     latency_s: float
@@ -192,8 +191,7 @@ def walk_latency_s(layers: Sequence[LayerCost], hw: HardwareProfile, *, batch: i
 # -- many layers × resolutions × profiles (sweep, ridge, NAS) -------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class ProfileArrays:
+class ProfileArrays(NamedTuple):
     """Profiles stacked as arrays of shape (P,) (``slowdown``: (P, len(GROUPS)))."""
 
     names: tuple[str, ...]
@@ -253,8 +251,7 @@ def ridge_profiles(ridges: Sequence[float], *, peak_macs_per_s: float, dtype: st
     )
 
 
-@dataclass(frozen=True, eq=False)
-class NetworkTimes:
+class NetworkTimes(NamedTuple):
     """Per-network results of :func:`network_times`, shape (P, R): profiles × networks."""
 
     latency_s: np.ndarray
