@@ -667,3 +667,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+from . import pick_cli as _pick_cli  # noqa: E402,F401  (registers `mncost pick` on the app)
