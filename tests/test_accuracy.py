@@ -195,3 +195,23 @@ def test_sweep_of_a_width_rule_without_published_numbers_fills_nothing(capsys):
     assert code == 0, err
     got = {float(r["alpha"]): r["top1"] for r in csv.DictReader(io.StringIO(out))}
     assert got == {0.75: "", 1.0: "75.2"}  # torchvision's α = 0.75 net is not TF-slim's; at α = 1 they are one network
+
+
+def test_top1_frontier_over_rows_with_a_published_number():
+    from mncost.hardware import load_hardware
+    from mncost.sweep import sweep
+    from mncost.top1_frontier import frontier_line, partial, with_top1
+
+    df = sweep([mncost.load_spec(m) for m in ("v1", "v2", "v4-conv-s")], [load_hardware("edgetpu"), load_hardware("cpu")],
+               alphas=[0.5, 0.75, 1.0], resolutions=[160, 224])
+    assert partial(df)  # v4-conv-s has no number at α < 1
+    sub = with_top1(df)
+    assert sub["top1"].notna().all() and len(sub) == df["top1"].notna().sum()
+    for hw, group in sub.groupby("hardware"):
+        for _, row in group.iterrows():
+            dominated = ((group["latency_s"] <= row["latency_s"]) & (group["top1"] > row["top1"])).any() or \
+                        ((group["latency_s"] < row["latency_s"]) & (group["top1"] >= row["top1"])).any()
+            assert row["pareto"] == (not dominated), (hw, row["model"], row["alpha"], row["resolution"])
+    line = frontier_line(df, "edgetpu")
+    assert line.startswith("Top-1 frontier (latency vs published top-1, the 13 rows that have one): ")  # v1 and v2: 3 α × 2 resolutions each; v4-conv-s: α=1 r=224
+    assert "v4-conv-s α=1 r=224 (73.756 at" in line  # the most accurate row is always on the frontier
