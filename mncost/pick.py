@@ -58,6 +58,7 @@ class ProfilePick:
     near: tuple[Candidate, ...]           # the frontier points around the budget
     fitting: int                          # how many candidates fit
     fastest_over: Candidate | None        # when nothing fits: the fastest candidate, and how far over it is
+    all: tuple[Candidate, ...] = ()       # every candidate timed on this profile (for charts)
 
     @property
     def best(self) -> Candidate | None:
@@ -194,5 +195,5 @@ def pick(
         under = [c for c in front if c.latency_s <= budget_s]
         over = [c for c in front if c.latency_s > budget_s]
         fastest = None if fits else min(cands, key=lambda c: (c.latency_s, -c.top1))
-        results.append(ProfilePick(hw.name, budget_s, tuple(fits[:top]), tuple(front), tuple(under[-around:] + over[:around]), len(fits), fastest))
+        results.append(ProfilePick(hw.name, budget_s, tuple(fits[:top]), tuple(front), tuple(under[-around:] + over[:around]), len(fits), fastest, tuple(cands)))
     return PickResult(budget_s, min_top1, len(per_profile[0]), tuple(results), tuple(skipped))

@@ -18,6 +18,7 @@ from .cli import FormatOpt, OutputOpt, _console, _emit, app
 from .errors import OptionError
 from .pick import Candidate, PickResult, ProfilePick
 from .render import Format, md_table, seconds
+from .text import markup
 
 CSV_COLUMNS = ["hardware", "role", "rank", "model", "alpha", "resolution", "width_rule", "top1", "latency_s", "margin_s",
                "fits", "macs", "params", "source"]
@@ -35,6 +36,20 @@ def pick_command(
     output: OutputOpt = None,
 ) -> None:
     """The most accurate configurations (published ImageNet top-1) that fit a latency budget on each profile."""
+    if output is not None:
+        from .output import check_writable
+
+        check_writable(output)
+    result = run_pick(budget_ms, hw, min_top1, models, accuracy, top)
+    if format is Format.table and output is None:
+        _console().print(rich_pick(result))
+        return
+    _emit(render_pick(result, format), output)
+
+
+def run_pick(budget_ms: float | None, hw: str | None, min_top1: float | None, models: str | None,
+             accuracy: Path | None = None, top: int = 5) -> PickResult:
+    """Options → PickResult (shared by ``pick`` and ``report --pick``)."""
     from . import builtin
     from .accuracy import load_table
     from .grids import parse_names
@@ -42,20 +57,24 @@ def pick_command(
     from .pick import pick
     from .spec import load_spec
 
+    if budget_ms is None:
+        raise OptionError("--budget-ms is required")
     if not (math.isfinite(budget_ms) and budget_ms > 0):
         raise OptionError(f"--budget-ms must be a positive finite number, got {budget_ms:g}")
-    if output is not None:
-        from .output import check_writable
-
-        check_writable(output)
     extra = load_table(accuracy) if accuracy is not None else None
     specs = [load_spec(name) for name in parse_names(models or "all", "--models", list(builtin.spec_files()))]
-    profiles = [load_hardware(name) for name in parse_names(hw, "--hw", list(builtin.hardware_files()))]
-    result = pick(specs, profiles, budget_s=budget_ms * 1e-3, min_top1=min_top1, top=top, extra=extra)
-    if format is Format.table and output is None:
-        _console().print(rich_pick(result))
-        return
-    _emit(render_pick(result, format), output)
+    profiles = [load_hardware(name) for name in parse_names(hw or "all", "--hw", list(builtin.hardware_files()))]
+    return pick(specs, profiles, budget_s=budget_ms * 1e-3, min_top1=min_top1, top=top, extra=extra)
+
+
+def pick_folder(output_dir: Path, budget_ms: float | None, hw: str | None, min_top1: float | None, models: str | None,
+                force: bool, argv: list[str] | None) -> None:
+    """``report --pick``: the whole pick computed first, then the folder written atomically."""
+    from .output import write_folder_atomic
+    from .pick_report import pick_report
+
+    result = run_pick(budget_ms, hw, min_top1, models)
+    write_folder_atomic(output_dir, lambda folder: pick_report(result, folder, argv), force=force)
 
 
 def render_pick(result: PickResult, fmt: Format) -> str:
@@ -150,21 +169,21 @@ def rich_pick(result: PickResult) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    summary = Table(title=_title(result), title_justify="left", header_style="bold")
+    summary = Table(title=markup(_title(result)), title_justify="left", header_style="bold")
     for col in SUMMARY_HEADERS:
         summary.add_column(col, justify="right" if col in ("top-1", "latency", "margin") else "left")
     for row in _summary(result):
-        summary.add_row(*row)
+        summary.add_row(*(markup(cell) for cell in row))  # names come from files: never markup
     parts: list[Any] = [summary]
     line = _changes_line(result)
     if line:
         parts.append(Text(line))
     for p in result.profiles:
-        table = Table(title=f"{p.hardware}: {p.fitting} of {result.candidates} fit", title_justify="left", header_style="bold")
+        table = Table(title=f"{markup(p.hardware)}: {p.fitting} of {result.candidates} fit", title_justify="left", header_style="bold")
         for col in ("role", "#", "configuration", "width rule", "top-1", "latency", "margin"):
             table.add_column(col, justify="right" if col in ("#", "top-1", "latency", "margin") else "left", no_wrap=col == "configuration")
         for role, rank, c in _rows(p):
-            table.add_row(role, str(rank), c.label, c.width_rule, f"{c.top1:g}", seconds(c.latency_s), _margin(result.budget_s - c.latency_s))
+            table.add_row(role, str(rank), markup(c.label), markup(c.width_rule), f"{c.top1:g}", seconds(c.latency_s), _margin(result.budget_s - c.latency_s))
         parts.append(table)
     if result.skipped:
         parts.append(Text("Skipped: " + "; ".join(result.skipped)))

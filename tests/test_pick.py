@@ -154,3 +154,20 @@ def test_library_validates_too():
         pick([mncost.load_spec("v2")], [load_hardware("cpu")], budget_s=float("nan"))
     with pytest.raises(OptionError, match="no hardware profiles"):
         pick([mncost.load_spec("v2")], [], budget_s=1e-3)
+
+
+def test_report_pick_writes_the_chart_and_the_tables(capsys, tmp_path):
+    import matplotlib.image as mpimg
+
+    out_dir = tmp_path / "rep"
+    code, _, err = run_cli(capsys, "report", "--pick", "--budget-ms", "2", "--hw", "edgetpu,cpu", "--models", ",".join(V123), "--output-dir", str(out_dir))
+    assert code == 0, err
+    assert {p.name for p in out_dir.iterdir()} == {"report.md", "report.html", "pick.csv", "pick.json", "pick.png", "pick.svg"}
+    pixels = mpimg.imread(out_dir / "pick.png")
+    assert pixels.ndim == 3 and pixels.std() > 0
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "![" in md and "(pick.png)" in md and "| edgetpu | v3-small α=1 r=224 | 67.5 |" in md
+    data = json.loads((out_dir / "pick.json").read_text(encoding="utf-8"))
+    assert [h["best"]["model"] for h in data["hardware"]] == ["v3-small", "v2"]
+    code, out, err = run_cli(capsys, "report", "--pick", "--output-dir", str(tmp_path / "rep2"))
+    assert code == 2 and err == "error: --budget-ms is required\n" and not (tmp_path / "rep2").exists()
