@@ -171,3 +171,13 @@ def test_report_pick_writes_the_chart_and_the_tables(capsys, tmp_path):
     assert [h["best"]["model"] for h in data["hardware"]] == ["v3-small", "v2"]
     code, out, err = run_cli(capsys, "report", "--pick", "--output-dir", str(tmp_path / "rep2"))
     assert code == 2 and err == "error: --budget-ms is required\n" and not (tmp_path / "rep2").exists()
+
+
+def test_readme_example_is_the_real_output(capsys):
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split("The first command prints", 1)[1].split("```", 2)[1]
+    code, out, err = run_cli(capsys, "pick", "--hw", "edgetpu,cpu", "--budget-ms", "2", "--models", ",".join(V123), "--top", "3", "--format", "md")
+    assert code == 0, err
+    lines = set(out.splitlines())
+    shown = [line for line in block.splitlines() if line.strip()]
+    assert len(shown) > 10 and all(line in lines for line in shown), [line for line in shown if line not in lines]
