@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import AccuracyError
+from .yamlio import NUMBER_TEXT
 
 if TYPE_CHECKING:
     from .spec import ArchSpec
@@ -73,10 +74,10 @@ Table = dict[Key, Accuracy]
 
 
 def _number(text: str, fail: AccuracyError) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise fail from None
+    """mncost's one number grammar (plain decimals, optional exponent: no nan, inf, 1_0 or hex)."""
+    if not NUMBER_TEXT.fullmatch(text):
+        raise fail
+    value = float(text)
     if not math.isfinite(value):
         raise fail
     return value

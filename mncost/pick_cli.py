@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -16,6 +15,7 @@ import typer
 
 from .cli import FormatOpt, OutputOpt, _console, _emit, app
 from .errors import OptionError
+from .jsonio import dumps
 from .pick import Candidate, PickResult, ProfilePick
 from .render import Format, md_table, seconds
 from .text import markup
@@ -50,20 +50,17 @@ def pick_command(
 def run_pick(budget_ms: float | None, hw: str | None, min_top1: float | None, models: str | None,
              accuracy: Path | None = None, top: int = 5) -> PickResult:
     """Options → PickResult (shared by ``pick`` and ``report --pick``)."""
-    from . import builtin
     from .accuracy import load_table
-    from .grids import parse_names
-    from .hardware import load_hardware
+    from .cli import _profiles, _specs
     from .pick import pick
-    from .spec import load_spec
 
     if budget_ms is None:
         raise OptionError("--budget-ms is required")
     if not (math.isfinite(budget_ms) and budget_ms > 0):
         raise OptionError(f"--budget-ms must be a positive finite number, got {budget_ms:g}")
     extra = load_table(accuracy) if accuracy is not None else None
-    specs = [load_spec(name) for name in parse_names(models or "all", "--models", list(builtin.spec_files()))]
-    profiles = [load_hardware(name) for name in parse_names(hw or "all", "--hw", list(builtin.hardware_files()))]
+    specs = _specs(models or "all")  # every built-in by default: those without a number simply add none
+    profiles = _profiles(hw or "all")
     return pick(specs, profiles, budget_s=budget_ms * 1e-3, min_top1=min_top1, top=top, extra=extra)
 
 
@@ -81,7 +78,7 @@ def render_pick(result: PickResult, fmt: Format) -> str:
     if fmt is Format.csv:
         return to_csv(result)
     if fmt is Format.json:
-        return json.dumps(result.to_dict(), indent=1) + "\n"
+        return dumps(result.to_dict(), indent=1)
     if fmt is Format.md:
         return to_markdown(result)
     import io as _io

@@ -5,11 +5,11 @@ Imported only by the report command (matplotlib).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from .document import Document, Heading, Image, Paragraph, Table
+from .jsonio import dumps
 from .pick import PickResult
 from .pick_cli import SUMMARY_HEADERS, _changes_line, _margin, _rows, _summary, _title, to_csv
 from .render import seconds
@@ -69,5 +69,5 @@ def pick_report(result: PickResult, folder: Path, argv: Sequence[str] | None = N
     doc.add(Paragraph("Files: `pick.csv` and `pick.json` (the `mncost pick` formats), `pick.png` / `pick.svg`."))
     doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
     (folder / "pick.csv").write_text(to_csv(result), encoding="utf-8")
-    (folder / "pick.json").write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf-8")
+    (folder / "pick.json").write_text(dumps(result.to_dict(), indent=1), encoding="utf-8")
     _finish(doc, folder)

@@ -145,6 +145,8 @@ BAD = [
     ("v2,1,224,torchvision,100,w,src,", 3, "top1", "percentage in (0, 100)"),
     ("v2,1,224,torchvision,0,w,src,", 3, "top1", "percentage in (0, 100)"),
     ("v2,1,224,torchvision,nan,w,src,", 3, "top1", "expected a number"),
+    ("v2,1,224,torchvision,7_2,w,src,", 3, "top1", "expected a number"),
+    ("v2,0x1,224,torchvision,72,w,src,", 3, "alpha", "expected a number"),
     ("v2,1,224,torchvision,high,w,src,", 3, "top1", "expected a number"),
     ("v2,-1,224,torchvision,72,w,src,", 3, "alpha", "must be positive"),
     ("v2,1,22.5,torchvision,72,w,src,", 3, "resolution", "positive integer"),

@@ -181,3 +181,8 @@ def test_readme_example_is_the_real_output(capsys):
     lines = set(out.splitlines())
     shown = [line for line in block.splitlines() if line.strip()]
     assert len(shown) > 10 and all(line in lines for line in shown), [line for line in shown if line not in lines]
+
+
+def test_two_inputs_with_one_name_are_refused(capsys):
+    code, out, err = run_cli(capsys, "pick", "--hw", "cpu", "--budget-ms", "2", "--models", f"v2,{REPO / 'specs' / 'v2.yaml'}")
+    assert code == 2 and out == "" and "names must be unique" in err and err.count("\n") == 1
