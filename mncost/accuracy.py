@@ -153,6 +153,14 @@ def builtin_table() -> Table:
     return load_table(TABLE, SHIPPED)
 
 
+@lru_cache(maxsize=1)
+def _builtin_by_model() -> dict[str, Table]:
+    out: dict[str, Table] = {}
+    for k, entry in builtin_table().items():
+        out.setdefault(k[0], {})[k] = entry
+    return out
+
+
 def is_builtin(spec: ArchSpec) -> bool:
     """The spec is the shipped file of that name (not a user file reusing the name)."""
     from . import builtin
@@ -178,7 +186,7 @@ def entries_for(spec: ArchSpec, extra: Table | None = None) -> list[Accuracy]:
                        top1=spec.published.top1, source=spec.published.source or "the spec's published.top1", file=spec.file)
         found[own.key] = own
     if is_builtin(spec):  # the table's row for the same configuration names its weights: it wins
-        found.update({k: v for k, v in builtin_table().items() if k[0] == spec.name})
+        found.update(_builtin_by_model().get(spec.name, {}))
     if extra:
         found.update({k: v for k, v in extra.items() if k[0] == spec.name})
     return list(found.values())
