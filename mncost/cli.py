@@ -398,6 +398,9 @@ def report_command(
     model: Annotated[Optional[str], typer.Argument(help="Model to report on (or use --sweep / --ridge).")] = None,
     sweep: Annotated[bool, typer.Option("--sweep", help="Report a sweep (models × α × resolution × hardware) instead of one model.")] = False,
     ridge: Annotated[bool, typer.Option("--ridge", help="Report a ridge-point sweep instead of one model.")] = False,
+    pick: Annotated[bool, typer.Option("--pick", help="Report `mncost pick` (needs --budget-ms): top-1 against latency with the budget line.")] = False,
+    budget_ms: Annotated[Optional[float], typer.Option("--budget-ms", help="Latency budget for --pick, in milliseconds.")] = None,
+    min_top1: Annotated[Optional[float], typer.Option("--min-top1", help="For --pick: only configurations with at least this published top-1 (%).")] = None,
     models: ModelsOpt = None,
     alpha: Annotated[str, typer.Option("--alpha", "-a", help="α: one value for a model report, a list or range for --sweep.")] = "1.0",
     resolution: ResolutionsOpt = None,
@@ -417,8 +420,8 @@ def report_command(
     from . import report
     from .output import check_report_folder, write_folder_atomic
 
-    if (model is not None) + sweep + ridge != 1:
-        raise OptionError("give exactly one of MODEL, --sweep or --ridge")
+    if (model is not None) + sweep + ridge + pick != 1:
+        raise OptionError("give exactly one of MODEL, --sweep, --ridge or --pick")
     check_report_folder(output_dir, force=force)
     argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith("mncost") else None
     if model is not None:
@@ -433,6 +436,10 @@ def report_command(
         result = run_analysis(model, hw or "cpu", alpha=alphas[0], resolution=resolutions[0], rho=rhos[0], batch=batch,
                               width_rule=width_rule, include_bn_params=include_bn_params, fused_attention=fused_attention)
         write_folder_atomic(output_dir, lambda folder: report.model_report(result, folder, argv), force=force)
+    elif pick:
+        from .pick_cli import pick_folder
+
+        pick_folder(output_dir, budget_ms, hw, min_top1, models, force, argv)
     elif sweep:
         df = _run_sweep(models, alpha, resolution, rho, hw or "all", width_rule, batch, include_bn_params, rank_by)
         write_folder_atomic(output_dir, lambda folder: report.sweep_report(df, folder, rank_by, argv), force=force)
@@ -704,3 +711,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+from . import pick_cli as _pick_cli  # noqa: E402,F401  (registers `mncost pick` on the app)

@@ -48,3 +48,7 @@ class OptionError(MncostError):
 
 class MissingExtraError(MncostError):
     """An optional dependency (torch, fvcore, matplotlib) is not installed."""
+
+
+class AccuracyError(MncostError):
+    """An accuracy table (CSV of published top-1 numbers) has a bad row."""

@@ -8,6 +8,7 @@ from .render import count, seconds
 from .text import markup
 from .ridge import shown_ridges
 from .sweep import pareto_axis, rank_changes, variant_label
+from .top1_frontier import frontier_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +35,8 @@ def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:
         parts.append(table)
         front = group[group["pareto"]].sort_values("latency_s")
         parts.append(Text(f"Pareto frontier (latency vs {'top-1' if axis == 'top1' else 'MACs'}): " + ", ".join(variant_label(r) for _, r in front.iterrows())))
+        if line := frontier_line(df, str(hw)):  # the top-1 frontier over the rows with a published number
+            parts.append(Text(line))
     changes = rank_changes(df)
     if len(changes):
         hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
