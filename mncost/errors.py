@@ -48,3 +48,7 @@ class OptionError(MncostError):
 
 class MissingExtraError(MncostError):
     """An optional dependency (torch, fvcore, matplotlib) is not installed."""
+
+
+class OutputError(MncostError):
+    """A result cannot be written where asked: not a regular file, no space, no permission."""
