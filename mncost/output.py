@@ -198,6 +198,8 @@ def _probe(parent: Path, shown: Path) -> None:
             raise _output_error(exc, shown) from None
         os.close(fd)
         os.unlink(tmp)
+    if not os.access(parent, os.W_OK | os.X_OK):  # the real user id may not (a set-user-id run)
+        raise OutputError(f"directory {str(parent)!r} is not writable", file=str(shown))
 
 
 def _resolve(path: Path) -> tuple[Path, os.stat_result | None]:
