@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .errors import MncostError, OptionError
+from .output import output_path
 from .render import Format
 
 app = typer.Typer(
@@ -38,7 +39,7 @@ WidthRuleOpt = Annotated[Optional[str], typer.Option("--width-rule", help="Chann
 BnOpt = Annotated[bool, typer.Option("--include-bn-params", help="Count BatchNorm parameters in params and weight bytes (default: folded, reported apart).")]
 FusedAttnOpt = Annotated[bool, typer.Option("--fused-attention", help="Attention runs as one fused kernel: the attention matrix never goes to memory.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", dir_okay=True)]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", parser=output_path, metavar="PATH")]
 
 
 def _print_version(value: bool) -> None:
@@ -470,7 +471,7 @@ def fit_command(
     ridge: Annotated[Optional[float], typer.Option("--ridge", help="Also score the plain roofline at this fixed ridge point (MACs/byte), e.g. a paper's.")] = None,
     select: Annotated[bool, typer.Option("--select", help="Also choose a refinement by nested leave-one-out (slower).")] = False,
     format: FormatOpt = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.", parser=output_path, metavar="PATH")] = None,
 ) -> None:
     """Fit a hardware profile to measured latencies: ridge point, r_s of the roofline and of MACs, errors, all also leave-one-out."""
     from .fidelity import require
@@ -505,7 +506,7 @@ def calibrate_command(
     threads: ThreadsOpt = None,
     quick: QuickOpt = False,
     name: Annotated[str, typer.Option("--name", help="Name of the written profile.")] = "local-cpu",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).", parser=output_path, metavar="PATH")] = None,
 ) -> None:
     """Measure this machine's achievable MAC/s (large fp32 matmul) and memory bandwidth (large copies) with torch."""
     from .fidelity import require
@@ -600,7 +601,7 @@ app.add_typer(fidelity_app, name="fidelity")
 
 @fidelity_app.command("paper")
 def fidelity_paper(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).")] = Path("reports/fidelity/paper.md"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).", parser=output_path, metavar="PATH")] = Path("reports/fidelity/paper.md"),
     select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice (about two minutes).")] = True,
 ) -> None:
     """Score MACs, the plain roofline and its refinements on the MobileNetV4 paper's measurements (Table 6), leave-one-out."""
@@ -678,7 +679,16 @@ def _one_line_warning(message: Any, category: type[Warning], filename: str, line
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every error into one stderr line."""
+    from .output import interrupt_on_signals
+
+    with interrupt_on_signals():  # SIGINT/SIGTERM/SIGHUP unwind (temporaries removed), then one line
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     import warnings
+
+    from .output import Interrupted, os_error_message
 
     click = _click_exceptions()
     warnings.showwarning = _one_line_warning
@@ -701,7 +711,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # a bug: say so briefly, traceback only on request
+        message = os_error_message(exc) if isinstance(exc, OSError) else None
+        if message is not None:  # a full disk, a read-only folder, no permission: the user's to fix
+            print(f"error: {message}", file=sys.stderr)
+            return 2
         if _state["debug"]:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} — this is a bug in mncost; please report it (rerun with --debug for the traceback)", file=sys.stderr)

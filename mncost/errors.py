@@ -52,3 +52,7 @@ class MissingExtraError(MncostError):
 
 class AccuracyError(MncostError):
     """An accuracy table (CSV of published top-1 numbers) has a bad row."""
+
+
+class OutputError(MncostError):
+    """A result cannot be written where asked: not a regular file, no space, no permission."""
