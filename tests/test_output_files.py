@@ -223,6 +223,7 @@ FILE_WRITERS = [
     ("fit", str(REPO / "mncost" / "fidelity" / "data" / "mnv4_table6_latency.csv"), "--name", "x", "--device", "Pixel 6 CPU"),
     ("calibrate",),
     ("fidelity", "paper"),
+    ("pick", "--budget-ms", "10"),
 ]
 
 
@@ -298,6 +299,7 @@ FULL_DISK_WRITERS = [
     ("ridge", "--format", "md"),
     ("models", "--format", "csv"),
     ("hardware", "--format", "json"),
+    ("pick", "--budget-ms", "10", "--hw", "cpu", "--format", "csv"),
 ]
 
 
