@@ -40,11 +40,13 @@ def _convert(kind: str, text: str) -> Any:
             raise ValueError(text)
         return text.lower()
     if kind == "path":
-        if not text:
-            raise ValueError(text)
-        from pathlib import Path
+        from .errors import MncostError
+        from .output import output_path
 
-        return Path(text)
+        try:
+            return output_path(text)
+        except MncostError:
+            raise ValueError(text) from None  # the full CLI reports it
     return text
 
 
@@ -91,23 +93,49 @@ def parse_analyze(argv: list[str]) -> dict[str, Any] | None:
     return options
 
 
+def one_line_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """Warnings (numpy, scipy, matplotlib, mncost's own) as one line, never source code."""
+    text = " ".join(str(message).split())
+    print(f"warning: {text}", file=sys.stderr)
+
+
 def fast_analyze(argv: list[str]) -> int | None:
-    """Run ``analyze`` when :func:`parse_analyze` understood every argument; None otherwise."""
+    """Run ``analyze`` when :func:`parse_analyze` understood every argument; None otherwise.
+
+    Errors end as the full CLI's ``main`` ends them; an unexpected exception hands the
+    command line to the full CLI, which reports it the one way it does.
+    """
     options = parse_analyze(argv)
     if options is None:
         return None
-    from .errors import MncostError
+    import warnings
 
-    try:
-        run_analyze(**options)
-    except MncostError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    from .errors import MncostError
+    from .output import Interrupted, interrupt_on_signals, os_error_message
+
+    warnings.showwarning = one_line_warning
+    with interrupt_on_signals():
+        try:
+            run_analyze(**options)
+        except MncostError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            return 0
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        except Interrupted as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except OSError as exc:
+            message = os_error_message(exc)
+            if message is None:
+                return None
+            print(f"error: {message}", file=sys.stderr)
+            return 2
+        except Exception:  # noqa: BLE001 - a bug: the full CLI reports it (and shows it under --debug)
+            return None
     return 0
 
 

@@ -256,9 +256,9 @@ def to_csv(result: AnalysisResult) -> str:
 
 
 def to_json(result: AnalysisResult) -> str:
-    import json
+    from .jsonio import dumps
 
-    return json.dumps(result.to_dict(), indent=2) + "\n"
+    return dumps(result.to_dict())
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str = "") -> str:
@@ -332,22 +332,23 @@ def _cell(value: Any) -> str:
 def list_rich_table(rows: list[dict[str, Any]], title: str) -> RenderableType:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=markup(title), title_justify="left", header_style="bold")
     if not rows:
         return table
     for key in rows[0]:
         table.add_column(key.replace("_", " "), overflow="fold", max_width=70 if key == "source" else None)
     for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+        table.add_row(*(markup(_cell(v)) for v in row.values()))
     return table
 
 
 def render_rows(rows: list[dict[str, Any]], fmt: Format, title: str) -> str:
     import csv
-    import json
 
     if fmt is Format.json:
-        return json.dumps(rows, indent=2) + "\n"
+        from .jsonio import dumps
+
+        return dumps(rows)
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")

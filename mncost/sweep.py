@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .accuracy import top1_for
 from .errors import OptionError
 from .hardware import HardwareProfile
 from .roofline import NetworkTimes, ProfileArrays, network_times, profile_arrays
@@ -126,8 +127,8 @@ def sweep(
         alpha = cols["alpha"].reshape(n)
         resolution = np.repeat(np.asarray(res, dtype=np.int64), len(alphas))
         rules = cols["width_rule"].reshape(n)
-        top1 = np.where((alpha == 1.0) & (resolution == spec.resolution) & (rules == spec.default_width_rule),
-                        np.nan if spec.published.top1 is None else spec.published.top1, np.nan)
+        top1 = np.asarray([np.nan if t is None else t for t in  # published numbers only, exact configuration
+                           (top1_for(spec, a, r, w) for a, r, w in zip(alpha.tolist(), resolution.tolist(), rules.tolist()))], dtype=np.float64)
         macs, params, act = (cols[k].reshape(n) for k in ("macs", "params", "act"))
         parts["model"].append(np.full(n * p_n, spec.name, dtype=object))
         parts["alpha"].append(np.repeat(alpha, p_n))
