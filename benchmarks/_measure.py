@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -27,9 +28,10 @@ class Samples:
     rss_mib: list[float] = field(default_factory=list)
 
     def run_once(self) -> None:
-        env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), **self.env}
+        env = {**os.environ, "PYTHONPATH": REPO, **self.env}
         start = time.perf_counter()
-        child = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        # a neutral working directory: `python -m` puts the cwd first on sys.path
+        child = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(child.pid, 0)
         self.wall_s.append(time.perf_counter() - start)
         child.returncode = os.waitstatus_to_exitcode(status)

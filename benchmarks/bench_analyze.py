@@ -12,6 +12,7 @@ Also: the in-process cost of the walk, and which heavy modules the path imports.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -23,14 +24,19 @@ sys.path.insert(0, REPO)
 TARGETS = {"table": (0.120, 40.0), "json": (0.080, 40.0)}
 
 
-def whole_process(runs: int) -> None:
+def whole_process(runs: int, compare: list[str]) -> None:
     analyze = python("-m", "mncost", "analyze", "v3-large", "--hw", "edgetpu")
     floor_pass = Samples("python -c pass", python("-c", "pass"))
     floor_yaml = Samples("python -c 'import yaml'", python("-c", "import yaml"))
     table = Samples("analyze v3-large --hw edgetpu (table)", analyze)
     js = Samples("analyze … --format json", analyze + ["--format", "json"])
     cold = Samples("analyze … (table, MNCOST_NO_CACHE=1)", analyze, env={"MNCOST_NO_CACHE": "1"})
-    measure([floor_pass, floor_yaml, table, js, cold], runs)
+    others = []
+    for folder in compare:  # another checkout of mncost, timed in the same interleaving
+        env = {"PYTHONPATH": folder}
+        others += [Samples(f"  {os.path.basename(folder.rstrip('/'))}: table", analyze, env=env),
+                   Samples(f"  {os.path.basename(folder.rstrip('/'))}: json", analyze + ["--format", "json"], env=env)]
+    measure([floor_pass, floor_yaml, table, js, cold, *others], runs)
     floors = (floor_pass, floor_yaml)
     print(row(floor_pass))
     print(row(floor_yaml))
@@ -39,6 +45,9 @@ def whole_process(runs: int) -> None:
         verdict = "met" if s.wall <= wall and s.rss <= rss else "NOT met"
         print(row(s, f"target ≤{wall * 1e3:.0f} ms ≤{rss:.0f} MiB: {verdict}", floors))
     print(row(cold, "(no target)", floors))
+    for other in others:
+        mine = table if other.label.endswith("table") else js
+        print(row(other, f"this checkout {other.wall / mine.wall:.1f}× faster", floors))
     print(f"({runs} runs each, medians)")
 
 
@@ -65,8 +74,9 @@ def heavy_imports() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--compare", action="append", default=[], help="another mncost checkout to time beside this one")
     args = parser.parse_args()
     print(machine())
-    whole_process(max(args.runs, 7))
+    whole_process(max(args.runs, 7), args.compare)
     in_process(20)
     heavy_imports()
