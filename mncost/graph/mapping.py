@@ -65,6 +65,7 @@ class _Mapper:
         self.views: Counter[str] = Counter()
         self.pending_fold: dict[str, int] = {}  # tensor → BN params to fold into the first conv that reads it
         self.se_nodes: set[int] = set()
+        self.attention_at: dict[int, LayerCost] = {}  # first MatMul of an attention core → its layer
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -75,7 +76,8 @@ class _Mapper:
         return ops.numel(self.g.shape(name))
 
     def users(self, name: str) -> list[Node]:
-        return self.g.consumers.get(name, [])
+        """The nodes that read ``name``'s data (Shape and Size read only its metadata)."""
+        return [u for u in self.g.consumers.get(name, []) if u.op not in ("Shape", "Size")]
 
     def act_inputs(self, node: Node) -> list[str]:
         return [i for i in node.inputs if i and not self.const(i)]
@@ -375,15 +377,95 @@ class _Mapper:
 
     # -- the walk --------------------------------------------------------------------------
 
+    def mark_shape_arithmetic(self) -> None:
+        """Values computed from tensor shapes alone (Shape → Gather → Cast → Sqrt…) are constants of the graph."""
+        constants = self.g.constants
+        for node in self.g.nodes:
+            outs = [o for o in node.outputs if o]
+            if not outs or node.op in ("QuantizeLinear", "DequantizeLinear"):
+                continue
+            inputs = [i for i in node.inputs if i]
+            if node.op in ("Shape", "Size") or (inputs and all(i in constants for i in inputs)):
+                constants.update(outs)
+
+    def find_attention(self) -> None:
+        """Q·Kᵀ → [scale] → Softmax → ·V with shared K/V (multi-query) as one attention core.
+
+        The layout changes (Reshape, Transpose) and scalar scalings of Q, K, V and of the
+        output belong to the core, as in the specs' MQA: it reads Q, K, V and writes its
+        output once, plus the materialized attention matrix (written and read once).
+        """
+        for mm in self.g.nodes:
+            if mm.op != "MatMul" or len(self.act_inputs(mm)) != 2 or mm.index in self.done:
+                continue
+            path = [mm]
+            t = mm.outputs[0]
+            nxt = self._single(t)
+            if nxt is not None and nxt.op in ("Mul", "Div") and len(self.act_inputs(nxt)) == 1 and self.numel(next(i for i in nxt.inputs if i != t)) == 1:
+                path.append(nxt)
+                t = nxt.outputs[0]
+                nxt = self._single(t)
+            if nxt is None or nxt.op != "Softmax":
+                continue
+            path.append(nxt)
+            av = self._single(nxt.outputs[0])
+            if av is None or av.op != "MatMul" or av.inputs[0] != nxt.outputs[0] or self.const(av.inputs[1]):
+                continue
+            path.append(av)
+            q_shape, k_shape = self.g.shape(mm.inputs[0]), self.g.shape(mm.inputs[1])
+            v_shape, o_shape = self.g.shape(av.inputs[1]), self.g.shape(av.outputs[0])
+            if len(q_shape) != 4 or len(k_shape) != 4 or len(v_shape) != 4 or k_shape[1] != 1 or v_shape[1] != 1:
+                continue  # multi-head K/V: counted op by op
+            heads, q_len, key_dim = q_shape[1], q_shape[2], q_shape[3]
+            kv_len, value_dim = k_shape[3], v_shape[3]
+            layouts: list[Node] = []
+            for start in (mm.inputs[0], mm.inputs[1], av.inputs[1]):
+                layouts += self._layout_chain_back(start)
+            t = av.outputs[0]
+            while (nxt := self._single(t)) is not None and nxt.op in ("Transpose", "Reshape") and nxt.inputs[0] == t:
+                layouts.append(nxt)
+                t = nxt.outputs[0]
+            layer = ops.attention_matmuls(mm.name, "attention", heads=heads, q_len=q_len, kv_len=kv_len, key_dim=key_dim, value_dim=value_dim)
+            del o_shape
+            self.attention_at[mm.index] = layer
+            for node in path[1:] + layouts:
+                self.done.add(node.index)
+
+    def _single(self, tensor: str) -> Node | None:
+        users = self.users(tensor)
+        return users[0] if len(users) == 1 and tensor not in self.g.outputs else None
+
+    def _layout_chain_back(self, tensor: str) -> list[Node]:
+        found: list[Node] = []
+        while True:
+            src = self.g.producer.get(tensor)
+            if src is None or self._single(tensor) is None or src.op not in ("Transpose", "Reshape", "Mul", "Div"):
+                return found
+            if src.op in ("Mul", "Div"):
+                acts = self.act_inputs(src)
+                if len(acts) != 1 or acts[0] != src.inputs[0] or self.numel(src.inputs[1]) != 1:
+                    return found
+            found.append(src)
+            tensor = src.inputs[0]
+
+    def attention(self, node: Node) -> None:
+        layer = self.attention_at.get(node.index)
+        if layer is not None:
+            self.emit(layer)
+        else:
+            self.matmul(node)
+
     def run(self) -> Mapped:
+        self.mark_shape_arithmetic()
         self.find_se()
+        self.find_attention()
         handlers = {
             "Conv": self.conv,
             "ConvTranspose": lambda n: self.conv(n, transposed=True),
             "QLinearConv": self.qlinear_conv,
             "ConvInteger": self.conv,
             "Gemm": self.gemm,
-            "MatMul": self.matmul,
+            "MatMul": self.attention,
             "MatMulInteger": self.matmul,
             "QLinearMatMul": lambda n: self.matmul(n, n.inputs[0], n.inputs[3]),
             "BatchNormalization": self.batchnorm,
@@ -412,6 +494,9 @@ class _Mapper:
             outs = [o for o in node.outputs if o]
             if node.op in VIEW_OPS or (outs and all(o in self.g.constants for o in outs)):
                 self.views[node.op] += 1
+                continue
+            if node.op not in ("QuantizeLinear", "DynamicQuantizeLinear") and outs and all(self.g.dtype(o) in (6, 7, 9) for o in outs):
+                self.views[node.op] += 1  # integer shape arithmetic
                 continue
             handler = handlers.get(node.op)
             if handler is None or node.domain not in ("", "ai.onnx", "com.microsoft" if node.op.startswith("QLinear") else ""):
