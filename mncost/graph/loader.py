@@ -33,6 +33,7 @@ DTYPE_NAMES: dict[int, str] = {
     11: "fp64", 12: "uint32", 13: "uint64", 16: "bf16", 17: "fp8e4m3fn", 18: "fp8e4m3fnuz", 19: "fp8e5m2",
     20: "fp8e5m2fnuz", 21: "uint4", 22: "int4", 23: "fp4e2m1", 24: "fp8e8m0", 25: "uint2", 26: "int2",
 }
+_TYPE_WORDS = {0: "undefined", 8: "string", 14: "complex64", 15: "complex128"}
 FLOAT_DTYPES = frozenset({1, 10, 11, 16, 17, 18, 19, 20, 23, 24})
 
 
@@ -223,6 +224,18 @@ def _strip_weights(model: Any) -> None:
             init.data_location = 0
 
 
+def _nodes(g: Any) -> list[Node]:
+    nodes: list[Node] = []
+    seen_names: dict[str, int] = {}
+    for i, n in enumerate(g.node):
+        attrs = {a.name: _attr(a) for a in n.attribute}
+        label = n.name or f"{n.op_type}_{i}"
+        count = seen_names.get(label, 0)  # layer names must be unique: a repeated name gets a suffix
+        seen_names[label] = count + 1
+        nodes.append(Node(i, f"{label}#{count}" if count else label, n.op_type, n.domain, tuple(n.input), tuple(n.output), attrs))
+    return nodes
+
+
 def _topological(nodes: list[Node], known: set[str], name: str) -> list[Node]:
     producer: dict[str, Node] = {}
     for node in nodes:
@@ -272,6 +285,7 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     opset = _check_opset(model, name)
     _check_external(model, path, name)
     input_name, in_shape, res, fixed = _fix_input(model, name, resolution)
+    order = _topological(_nodes(model.graph), {input_name} | {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}, name)
     _strip_weights(model)
     if not fixed:
         del model.graph.value_info[:]  # shapes inferred for another size would contradict the new ones
@@ -291,7 +305,7 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     constants: set[str] = set()
     for init in g.initializer:
         if init.data_type not in DTYPE_BYTES:
-            raise GraphError(f"initializer {init.name!r} has dtype {init.data_type}, which mncost has no size for", file=name)
+            raise GraphError(f"initializer {init.name!r} has dtype {init.data_type} ({_TYPE_WORDS.get(init.data_type, 'unknown')}), which mncost has no size for", file=name)
         tensors[init.name] = Tensor(init.name, tuple(int(d) for d in init.dims), init.data_type)
         constants.add(init.name)
     for value in list(g.input) + list(g.value_info) + list(g.output):
@@ -304,22 +318,10 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
         shape = tuple(int(d.dim_value) for d in dims) if dims and all(d.HasField("dim_value") for d in dims) else (() if not dims and value.type.tensor_type.HasField("shape") else None)
         tensors[value.name] = Tensor(value.name, shape, elem)
 
-    nodes: list[Node] = []
-    for i, n in enumerate(g.node):
-        attrs = {a.name: _attr(a) for a in n.attribute}
-        nodes.append(Node(i, n.name or f"{n.op_type}_{i}", n.op_type, n.domain, tuple(n.input), tuple(n.output), attrs))
-    seen_names: dict[str, int] = {}
-    for i, node in enumerate(nodes):  # layer names must be unique: repeat names get a suffix
-        count = seen_names.get(node.name, 0)
-        seen_names[node.name] = count + 1
-        if count:
-            nodes[i] = Node(node.index, f"{node.name}#{count}", node.op, node.domain, node.inputs, node.outputs, node.attrs)
-    known = {input_name} | {i.name for i in g.input} | set(constants)
-    order = _topological(nodes, known, name)
 
     for tensor in tensors.values():
         if tensor.dtype not in DTYPE_BYTES and tensor.name not in constants:
-            raise GraphError(f"tensor {tensor.name!r} has dtype {tensor.dtype}, which mncost has no size for", file=name)
+            raise GraphError(f"tensor {tensor.name!r} has dtype {tensor.dtype} ({_TYPE_WORDS.get(tensor.dtype, 'unknown')}), which mncost has no size for", file=name)
     graph = Graph(
         file=name, name=g.name or path.stem, opset=opset, input_name=input_name, input_shape=in_shape, resolution=res,
         fixed_size=fixed, nodes=order, tensors=tensors, constants=constants, outputs={o.name for o in g.output},

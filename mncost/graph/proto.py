@@ -79,13 +79,16 @@ def _light() -> tuple[Any, Any, str]:
 def runtime() -> OnnxRuntime:
     """The installed onnx, or a MissingExtraError that says how to install it."""
     if "onnx" in sys.modules:
-        import onnx
+        try:
+            import onnx
+        except ImportError:
+            raise MissingExtraError(INSTALL_HINT) from None
 
         pb2, ext, version = onnx.onnx_ml_pb2, onnx.onnx_cpp2py_export, onnx.__version__
     else:
         try:
             pb2, ext, version = _light()
-        except ModuleNotFoundError:
+        except (ModuleNotFoundError, ValueError):
             raise MissingExtraError(INSTALL_HINT) from None
         except Exception:  # an onnx laid out differently: the supported, slower way
             try:
