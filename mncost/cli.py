@@ -635,6 +635,11 @@ def fidelity_local(
     print(f"wrote {output_dir}/local.md", file=sys.stderr)
 
 
+from .graph.command import import_command  # noqa: E402  (`import` is a keyword: the function has another name)
+
+app.command("import")(import_command)
+
+
 def _console() -> Any:
     from rich.console import Console
 

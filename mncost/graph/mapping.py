@@ -49,6 +49,7 @@ class Mapped:
     unhandled: Counter[str] = field(default_factory=Counter)  # op → nodes not counted
     views: Counter[str] = field(default_factory=Counter)  # op → nodes that cost nothing (views, constants)
     out_shape: Shape = ()
+    acts: dict[str, str] = field(default_factory=dict)  # layer name → the activation fused into it
 
 
 def _per_image(shape: tuple[int, ...]) -> Shape:
@@ -65,6 +66,7 @@ class _Mapper:
         self.views: Counter[str] = Counter()
         self.pending_fold: dict[str, int] = {}  # tensor → BN params to fold into the first conv that reads it
         self.se_nodes: set[int] = set()
+        self.acts: dict[str, str] = {}
         self.attention_at: dict[int, LayerCost] = {}  # first MatMul of an attention core → its layer
 
     # -- helpers ---------------------------------------------------------------------------
@@ -145,8 +147,8 @@ class _Mapper:
             members.add(user.outputs[0])
             if user.op in ACTIVATIONS and act == "none":
                 act = ACTIVATIONS[user.op]
-            elif user.op in ARITHMETIC and act == "none" and len(self.act_inputs(user)) > 1:
-                act = "swish"  # x·σ(x) and kin: a product of the chain with itself
+            elif user.op == "Mul" and act in ("none", "sigmoid") and len(self.act_inputs(user)) > 1:
+                act = "swish"  # x·σ(x): a product of the chain with itself
             tail_now = user.outputs[0]
             inside = {n.index for n in absorbed}
             valid = all(
@@ -194,6 +196,7 @@ class _Mapper:
         if layer is None:
             layer = ops.conv_from_graph(node.name, node.op, in_shape, out_shape, w_shape, groups=groups, bias=bool(b), act=act,
                                         transposed=transposed, op="se_fc" if se else None, group="se" if se else None)
+        self.acts[node.name] = act
         self.emit(ops.fold_affine(layer, folded) if folded else layer)
 
     def qlinear_conv(self, node: Node) -> None:
@@ -210,6 +213,7 @@ class _Mapper:
         tail, folded, act = self.fuse(node, out, fold=False)
         n_out = self.g.shape(out)[-1]
         layer = ops.linear(node.name, node.op, ops.numel(a_shape), n_out, bias=bool(bias), act=act)
+        self.acts[node.name] = act
         if bias and bias != n_out:
             layer = ops.matmul(node.name, node.op, _per_image(a_shape), self.g.shape(b_in), _per_image(self.g.shape(tail)), weight=True, bias=bias, act=act)
         self.emit(layer)
@@ -235,6 +239,7 @@ class _Mapper:
             start = node
         tail, folded, act = self.fuse(start, out, fold=False)
         a_shape = self.g.shape(a)
+        self.acts[node.name] = act
         if weight and len(a_shape) == 2 and a_shape[0] == 1:
             layer = ops.linear(node.name, node.op, a_shape[1], self.g.shape(tail)[-1], bias=bool(bias), act=act)
         else:
@@ -511,7 +516,7 @@ class _Mapper:
             self.done.add(node.index)
             handler(node)
         out_shape = _per_image(self.g.shape(next(iter(sorted(self.g.outputs))))) if self.g.outputs else ()
-        return Mapped(layers=self.layers, unhandled=self.unhandled, views=self.views, out_shape=out_shape)
+        return Mapped(layers=self.layers, unhandled=self.unhandled, views=self.views, out_shape=out_shape, acts=self.acts)
 
 
 def map_graph(graph: Graph) -> Mapped:
