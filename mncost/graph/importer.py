@@ -342,3 +342,23 @@ def import_graph(path: str | Path, *, resolution: int | None = None, name: str |
             diff = ", ".join(f"{k} {getattr(mine, k)} vs {getattr(theirs, k)}" for k in keys if getattr(mine, k) != getattr(theirs, k))
             raise GraphError(f"cannot import node {theirs.name!r} exactly: as a spec block it would count {diff}; not written", file=graph.file)
     return text
+
+
+DYNAMIC_DEFAULT_RESOLUTION = 224  # the imported spec's default when the graph's size is dynamic
+
+
+def import_spec(path: str | Path) -> Any:
+    """The ArchSpec of ``path`` (sweep, report and crosscheck read ONNX files through this)."""
+    from ..errors import SpecError
+    from ..schema import Context
+    from ..spec import parse_spec
+    from ..yamlio import loads
+
+    try:
+        text = import_graph(path)
+    except GraphError as exc:
+        if "dynamic height/width" not in exc.message:
+            raise
+        text = import_graph(path, resolution=DYNAMIC_DEFAULT_RESOLUTION)
+    doc = loads(text, str(path))
+    return parse_spec(doc.data, Context(doc, SpecError))
