@@ -6,7 +6,8 @@ Exports the built-in spec's torch model to ONNX (fp32 weights, so about 4 bytes 
 parameter; needs torch and onnx) unless --file is given, then times, as whole
 processes, median and spread of N runs each:
 1. the floor: `python -c pass` and `python -c "import onnx"`;
-2. `mncost analyze FILE --format csv` (the terminal table adds rich's rendering).
+2. `mncost analyze MODEL --format csv` from the spec, then from the ONNX file (the
+   terminal table adds rich's rendering to both). Run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def main() -> None:
         rows = [
             ("python -c pass", [sys.executable, "-c", "pass"]),
             ('python -c "import onnx"', [sys.executable, "-c", "import onnx"]),
+            (f"mncost analyze {args.model} -f csv (its spec)", [sys.executable, "-m", "mncost", "analyze", args.model, "-f", "csv"]),
             (f"mncost analyze {path.name} -f csv ({size_mb:.1f} MB)", [sys.executable, "-m", "mncost", "analyze", str(path), "-f", "csv"]),
         ]
         print(f"{'command':<52} {'median':>8} {'min':>8} {'max':>8}   ({args.runs} runs, {os.cpu_count()} CPUs)")
