@@ -234,7 +234,8 @@ def parse_record(
             if expected:
                 if isinstance(value, int):
                     expected = expected.replace("a number", "an integer").replace("number", "integer")
-                raise ctx.fail(key_path, f"expected {expected}, got {describe(raw)}")
+                shown = raw if isinstance(raw, str) and isinstance(value, float) else describe(raw)  # 2e12 is read as text by YAML 1.1
+                raise ctx.fail(key_path, f"expected {expected}, got {shown}")
         values[name] = value
     return cls(**values)
 
