@@ -298,8 +298,8 @@ class _Mapper:
             self.emit(ops.global_pool(node.name, node.op, in_shape, group="se" if se else "elementwise"))
             return
         if node.op in REDUCES:
-            self.emit(ops.elementwise(node.name, node.op, self.numel(x), in_shape, out_shape, op="pool", ops_per_elem=0)
-                      if False else ops.window_pool(node.name, node.op, in_shape, out_shape, max(1, ops.numel(in_shape) // max(1, ops.numel(out_shape)))))
+            window = max(1, ops.numel(in_shape) // max(1, ops.numel(out_shape)))  # elements reduced into each output
+            self.emit(ops.window_pool(node.name, node.op, in_shape, out_shape, window))
             return
         kernel = tuple(int(k) for k in node.attrs.get("kernel_shape", (1, 1)))
         strides = tuple(int(s) for s in node.attrs.get("strides", (1,) * len(kernel)))
@@ -418,7 +418,7 @@ class _Mapper:
                 continue
             path.append(av)
             q_shape, k_shape = self.g.shape(mm.inputs[0]), self.g.shape(mm.inputs[1])
-            v_shape, o_shape = self.g.shape(av.inputs[1]), self.g.shape(av.outputs[0])
+            v_shape = self.g.shape(av.inputs[1])
             if len(q_shape) != 4 or len(k_shape) != 4 or len(v_shape) != 4 or k_shape[1] != 1 or v_shape[1] != 1:
                 continue  # multi-head K/V: counted op by op
             heads, q_len, key_dim = q_shape[1], q_shape[2], q_shape[3]
@@ -431,7 +431,6 @@ class _Mapper:
                 layouts.append(nxt)
                 t = nxt.outputs[0]
             layer = ops.attention_matmuls(mm.name, "attention", heads=heads, q_len=q_len, kv_len=kv_len, key_dim=key_dim, value_dim=value_dim)
-            del o_shape
             self.attention_at[mm.index] = layer
             for node in path[1:] + layouts:
                 self.done.add(node.index)
