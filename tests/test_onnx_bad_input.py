@@ -165,3 +165,27 @@ def test_onnx_stays_off_other_paths_and_numpy_off_this_one(tmp_path: Path) -> No
     proc = _python(f"import sys; from mncost.cli import main; main(['analyze', {str(path)!r}, '-r', '16', '-f', 'csv']); "
                    "print('numpy' in sys.modules, 'onnx.onnx_cpp2py_export' in sys.modules, file=sys.stderr)")
     assert proc.stderr.strip().splitlines()[-1] == "False True"
+
+
+def test_qlinear_conv_counts_as_its_float_conv(tmp_path: Path) -> None:
+    """QuantizeLinear → QLinearConv → DequantizeLinear: the Q/DQ are free, the conv counted as a float one (no bias here)."""
+    from mncost.graph.count import graph_walk
+
+    w = helper.make_tensor("w", TensorProto.INT8, [8, 3, 3, 3], bytes(216), raw=True)
+    scale = helper.make_tensor("s", TensorProto.FLOAT, [], [0.1])
+    zero8 = helper.make_tensor("z", TensorProto.INT8, [], [0])
+    zero_u8 = helper.make_tensor("zu", TensorProto.UINT8, [], [0])
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "zu"], ["xq"], name="q"),
+        helper.make_node("QLinearConv", ["xq", "s", "zu", "w", "s", "z", "s", "zu"], ["yq"], name="qconv", pads=[1, 1, 1, 1]),
+        helper.make_node("DequantizeLinear", ["yq", "s", "zu"], ["y"], name="dq"),
+    ]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w, scale, zero8, zero_u8])
+    path = tmp_path / "q.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    walked, mapped = graph_walk(path)
+    (layer,) = walked.layers
+    assert (layer.name, layer.macs, layer.params) == ("qconv", 8 * 16 * 16 * 27, 216)
+    assert layer.act_read_elems == 3 * 16 * 16 and layer.act_write_elems == 8 * 16 * 16
+    assert mapped.views == {"QuantizeLinear": 1, "DequantizeLinear": 1} and not mapped.unhandled

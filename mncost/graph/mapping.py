@@ -166,11 +166,11 @@ class _Mapper:
 
     # -- handlers --------------------------------------------------------------------------
 
-    def conv(self, node: Node, *, transposed: bool = False, x: str = "", w: str = "", b: str = "") -> None:
+    def conv(self, node: Node, *, transposed: bool = False, x: str = "", w: str = "", b: str | None = None) -> None:
         x = x or node.inputs[0]
         w = w or node.inputs[1]
-        if not b:
-            b = node.inputs[2] if len(node.inputs) > 2 else ""
+        if b is None:
+            b = node.inputs[2] if len(node.inputs) > 2 and node.op != "ConvInteger" else ""
         if not self.const(w):
             self.unhandled[f"{node.op} (weights computed at run time)"] += 1
             return
