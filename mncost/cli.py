@@ -69,7 +69,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 @app.command()
 def analyze(
-    model: Annotated[str, typer.Argument(help="A built-in model (see `mncost models`) or an architecture spec .yaml path.")],
+    model: Annotated[str, typer.Argument(help="A built-in model (see `mncost models`), an architecture spec .yaml path or an .onnx model.")],
     hw: HwOpt = "cpu",
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,

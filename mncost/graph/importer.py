@@ -204,8 +204,8 @@ class _Reader:
             if first.act != "none":
                 block["act"] = self.act(first)
             return block, 1
-        raise _fail(self.g, first, "no block of the spec vocabulary matches it here (multi-query attention, element-wise layers and "
-                                   "residual adds outside a block cannot be imported yet)")
+        raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; max pooling, "
+                                   "element-wise layers and residual adds outside a block have no block yet)")
 
     def single_conv(self, layer: _Layer) -> dict[str, Any]:
         attrs = layer.conv_attrs(self.g)
