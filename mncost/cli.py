@@ -149,10 +149,20 @@ def hardware(format: FormatOpt = Format.table, output: OutputOpt = None) -> None
             "weight_dtype": hw.weight_dtype,
             "activation_dtype": hw.activation_dtype,
             "source": "; ".join(f"{k}: {v}" for k, v in hw.sources.items()),
+            **_fidelity_columns(hw),
         }
         for hw in builtin_hardware()
     ]
-    _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype", "source"))
+    _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype", "fidelity"))
+
+
+def _fidelity_columns(hw: Any) -> dict[str, Any]:
+    """How far to trust a profile's latencies: a fitted one's honest error, a generic one's description."""
+    e = hw.expected_error
+    if e is None:
+        return {"kind": hw.kind, "fidelity": hw.fidelity, "selected_model": None, "loo_median_ape": None, "loo_spearman": None, "networks": None}
+    return {"kind": hw.kind, "fidelity": f"fitted: {e.model}, {e.sentence()}, r_s {e.loo_spearman:.3f}", "selected_model": e.model,
+            "loo_median_ape": e.loo_median_ape, "loo_spearman": e.loo_spearman, "networks": e.networks}
 
 
 @app.command()
@@ -461,7 +471,7 @@ def fit_command(
     device: Annotated[Optional[str], typer.Option("--device", help="Fit the rows of this device (needed when the CSV has several).")] = None,
     dtype: Annotated[Optional[str], typer.Option("--dtype", help="Weight and activation dtype (default: the CSV's dtype column, else int8).")] = None,
     ridge: Annotated[Optional[float], typer.Option("--ridge", help="Also score the plain roofline at this fixed ridge point (MACs/byte), e.g. a paper's.")] = None,
-    select: Annotated[bool, typer.Option("--select", help="Also choose a refinement by nested leave-one-out (slower).")] = False,
+    select: Annotated[bool, typer.Option("--select/--no-select", help="Choose the refinement terms by nested leave-one-out (the profile's `refinements:`).")] = True,
     format: FormatOpt = Format.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.")] = None,
 ) -> None:
@@ -594,9 +604,9 @@ app.add_typer(fidelity_app, name="fidelity")
 @fidelity_app.command("paper")
 def fidelity_paper(
     output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).")] = Path("reports/fidelity/paper.md"),
-    select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice (about two minutes).")] = True,
+    select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice of refinement terms.")] = True,
 ) -> None:
-    """Score MACs, the plain roofline and its refinements on the MobileNetV4 paper's measurements (Table 6), leave-one-out."""
+    """Score MACs, the plain roofline and the selected model on the papers' measurements, leave-one-out."""
     from .fidelity import require
 
     require("numpy", "scipy")
@@ -606,6 +616,22 @@ def fidelity_paper(
     check_writable(output)
     write_atomic(output, paper_report(select=select))
     print(f"wrote {output}", file=sys.stderr)
+
+
+@fidelity_app.command("profiles")
+def fidelity_profiles(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder for the fitted profiles (the built-ins live in hardware/).")] = Path("hardware"),
+) -> None:
+    """Fit every measured device of the papers and write its built-in profile (pixel6-cpu.yaml, ...)."""
+    from .fidelity import require
+
+    require("numpy", "scipy")
+    from .fidelity.catalog import fit_devices, write_builtin_profiles
+
+    if not output_dir.is_dir():
+        raise OptionError("is not a directory", file=str(output_dir))
+    for path in write_builtin_profiles(output_dir, fit_devices()):
+        print(f"wrote {path}", file=sys.stderr)
 
 
 @fidelity_app.command("local")

@@ -152,14 +152,13 @@ class Design:
     layers: np.ndarray = field(repr=False)  # (N,) layer counts
 
     traffic: np.ndarray = field(repr=False)  # (layers,) bytes at the set's dtypes
-    onehot: np.ndarray = field(repr=False)  # (layers, N·G): which (network, group) cell each layer adds to
+    cell: np.ndarray = field(repr=False)  # (layers,): the (network, group) cell each layer adds to
 
     @classmethod
     def of(cls, net: NetworkSet) -> Design:
         traffic = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
-        onehot = np.zeros((len(net.macs), net.n_networks * len(GROUPS)))
-        onehot[np.arange(len(net.macs)), net.net_index * len(GROUPS) + net.group] = 1.0
-        design = cls(net, np.zeros(0), net.layer_counts.astype(np.float64), traffic, onehot)
+        cell = net.net_index * len(GROUPS) + net.group
+        design = cls(net, np.zeros(0), net.layer_counts.astype(np.float64), traffic, cell)
         object.__setattr__(design, "lattice", design.sums(LATTICE_RIDGES))
         return design
 
@@ -167,7 +166,10 @@ class Design:
         """A_g(r) for arbitrary ridges, (R, N, G)."""
         ridges = np.asarray(ridges, dtype=np.float64)
         per_layer = np.maximum(self.net.macs[None, :], ridges[:, None] * self.traffic[None, :])  # (R, layers)
-        return (per_layer @ self.onehot).reshape(len(ridges), self.net.n_networks, len(GROUPS))
+        cells = self.net.n_networks * len(GROUPS)
+        index = (np.arange(len(ridges))[:, None] * cells + self.cell[None, :]).ravel()
+        sums = np.bincount(index, weights=per_layer.ravel(), minlength=len(ridges) * cells)
+        return sums.reshape(len(ridges), self.net.n_networks, len(GROUPS))
 
     def has_group(self, group: str) -> np.ndarray:
         """Per network: does it contain layers of ``group``?"""
@@ -197,25 +199,27 @@ def _masks(k: int) -> np.ndarray:
 
 
 def _nnls_batched(z: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """min ||z β − t||² subject to β ≥ 0 (β_0 > 0), for every leading index of z (R, n, k) at once.
+    """min ||z β − t||² subject to β ≥ 0 (β_0 > 0), for every leading index of z (B, n, k) at once.
 
     Exact: the optimum is the unconstrained least squares on its own support, and every
     feasible support's solution costs at least as much, so the best feasible one wins.
+    Rows of z and t that are zero take no part (how a left-out row is dropped).
     """
     r, _, k = z.shape
-    scale = np.sqrt(np.mean(z * z, axis=1))  # (R, k): column norms, for conditioning
+    scale = np.sqrt(np.mean(z * z, axis=1))  # (B, k): column norms, for conditioning
     scale = np.where(scale > 0, scale, 1.0)
     zs = z / scale[:, None, :]
-    g = np.einsum("rnk,rnj->rkj", zs, zs)
-    b = np.einsum("rnk,rn->rk", zs, t)
+    g = np.matmul(zs.transpose(0, 2, 1), zs)
+    b = np.matmul(zs.transpose(0, 2, 1), t[:, :, None])[:, :, 0]
     masks = _masks(k)  # (S, k)
     both = masks[:, :, None] & masks[:, None, :]
     eye = np.eye(k)
-    gm = np.where(both[None], g[:, None], eye[None, None]) + 1e-12 * eye  # (R, S, k, k)
+    gm = np.where(both[None], g[:, None], eye[None, None]) + 1e-12 * eye  # (B, S, k, k)
     bm = np.where(masks[None], b[:, None], 0.0)
-    beta = np.linalg.solve(gm, bm[..., None])[..., 0]  # (R, S, k)
+    beta = np.linalg.solve(gm, bm[..., None])[..., 0]  # (B, S, k)
     feasible = np.all(beta >= -1e-12, axis=2) & (beta[:, :, 0] > 0)
-    cost = np.einsum("rsk,rkj,rsj->rs", beta, g, beta) - 2 * np.einsum("rsk,rk->rs", beta, b)
+    gb = np.matmul(beta, g)  # (B, S, k)
+    cost = np.sum(gb * beta, axis=2) - 2 * np.sum(beta * b[:, None, :], axis=2)
     cost = np.where(feasible, cost, np.inf)
     best = np.argmin(cost, axis=1)
     out = np.maximum(beta[np.arange(r), best], 0.0) / scale
@@ -223,24 +227,28 @@ def _nnls_batched(z: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gauss_newton(x: np.ndarray, log_y: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise Σ (log xβ − log y)² over β ≥ 0 for each leading index of x; returns (β, cost)."""
+def _gauss_newton(x: np.ndarray, log_y: np.ndarray, steps: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise Σ (log xβ − log y)² over β ≥ 0 for each leading index of x (B, n, k); returns (β, cost).
+
+    ``mask`` (B, n) drops rows (False) from each problem: a batch of leave-one-out fits.
+    """
+    use = np.ones(x.shape[:2]) if mask is None else mask.astype(np.float64)
+    log_y = np.broadcast_to(log_y, x.shape[:2])
     y = np.exp(log_y)
-    beta = _nnls_batched(x / y[None, :, None], np.ones((x.shape[0], len(y))))  # relative-error start
+    beta = _nnls_batched(x * (use / y)[:, :, None], use.copy())  # relative-error start
     cost = np.full(x.shape[0], np.inf)
     for _ in range(steps):
-        pred = np.einsum("rnk,rk->rn", x, beta)
-        pred = np.maximum(pred, 1e-300)
-        res = np.log(pred) - log_y
+        pred = np.maximum(np.matmul(x, beta[:, :, None])[:, :, 0], 1e-300)
+        res = (np.log(pred) - log_y) * use
         new_cost = np.sum(res * res, axis=1)
         if np.all((np.abs(cost - new_cost) <= 1e-10 * new_cost) | (new_cost < 1e-24)):
             cost = new_cost
             break
         cost = new_cost
         # linearised in β around pred: log(xβ) ≈ log pred + (xβ − pred)/pred
-        beta = _nnls_batched(x / pred[:, :, None], 1.0 - res)
-    pred = np.maximum(np.einsum("rnk,rk->rn", x, beta), 1e-300)
-    res = np.log(pred) - log_y
+        beta = _nnls_batched(x * (use / pred)[:, :, None], (1.0 - res) * use)
+    pred = np.maximum(np.matmul(x, beta[:, :, None])[:, :, 0], 1e-300)
+    res = (np.log(pred) - log_y) * use
     return beta, np.where(np.isfinite(res).all(axis=1), np.sum(res * res, axis=1), np.inf)
 
 
@@ -278,11 +286,13 @@ def _closed_scale(columns: np.ndarray, log_y: np.ndarray) -> float:
     return float(np.mean(log_y - np.log(columns)))
 
 
-def fit_variant(net: NetworkSet | Design, latency_s: np.ndarray, variant: Variant, rows: Sequence[int] | None = None, *, precise: bool = True) -> Fit:
+def fit_variant(net: NetworkSet | Design, latency_s: np.ndarray, variant: Variant, rows: Sequence[int] | None = None, *, precise: bool = True,
+                near: int | None = None) -> Fit:
     """Fit ``variant`` to the measured ``latency_s`` of the networks ``rows`` (default: all).
 
     Only ``latency_s[rows]`` is read. ``precise=False`` stops at the eighth-octave lattice
-    (what selection uses); the default refines the ridge continuously.
+    (what selection uses); the default refines the ridge continuously. ``near`` (a lattice
+    index) searches the lattice within one octave of it first (see :class:`Selector`).
     """
     design = net if isinstance(net, Design) else Design.of(net)
     idx = np.arange(design.net.n_networks) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -299,14 +309,24 @@ def fit_variant(net: NetworkSet | Design, latency_s: np.ndarray, variant: Varian
         else:
             beta = _gauss_newton(x, log_y, _GN_PRECISE)[0][0]
         return _finish(variant, _params(variant, ridges[0], beta), design, log_y, idx)
-    best_k, beta = _lattice_search(design, variant, idx, log_y)
+    best_k, beta = _lattice_search(design, variant, idx, log_y, near)
     if not precise:
         return _finish(variant, _params(variant, float(LATTICE_RIDGES[best_k]), beta), design, log_y, idx)
     ridge, beta = _refine(design, variant, idx, log_y, best_k)
     return _finish(variant, _params(variant, ridge, beta), design, log_y, idx)
 
 
-def _lattice_search(design: Design, variant: Variant, idx: np.ndarray, log_y: np.ndarray) -> tuple[int, np.ndarray]:
+def _lattice_search(design: Design, variant: Variant, idx: np.ndarray, log_y: np.ndarray, near: int | None = None) -> tuple[int, np.ndarray]:
+    """Best lattice point: half octaves then the eight neighbours of the winner; or, with
+    ``near``, only the 17 lattice points within one octave of it (the full search if the
+    winner lies on that window's edge)."""
+    if near is not None:
+        window = np.arange(max(near - 8, 0), min(near + 9, len(LATTICE_RIDGES)))
+        beta, cost = _gauss_newton(_columns(design, design.lattice[window], variant, idx), log_y, _GN_FAST)
+        j = int(np.argmin(cost))
+        edge = (j == 0 and window[0] > 0) or (j == len(window) - 1 and window[-1] < len(LATTICE_RIDGES) - 1)
+        if not edge:
+            return int(window[j]), beta[j]
     x = _columns(design, design.lattice[_COARSE], variant, idx)
     _, cost = _gauss_newton(x, log_y, _GN_FAST)
     centre = int(_COARSE[int(np.argmin(cost))])  # ties: the lowest ridge
@@ -428,38 +448,68 @@ def candidate_terms(design: Design, rows: Sequence[int]) -> tuple[str, ...]:
     return tuple(out)
 
 
-class Selector:
-    """Forward stepwise choice of terms by inner leave-one-out, with fast fits cached per training set.
+def fast_loo_predictions(design: Design, latency_s: np.ndarray, variant: Variant, rows: Sequence[int]) -> np.ndarray:
+    """Leave-one-out predictions within ``rows`` by fast fits, all folds in one batch.
 
-    The cache is keyed by (variant, training rows) and belongs to one measurement vector:
-    a fit on rows T reads only ``latency_s[T]``, so sharing it between folds is honest.
+    Each fold (``rows`` less one) searches the ridge lattice within half an octave of the
+    fast fit of ``variant`` on all of ``rows`` (nine lattice points; the full lattice for a
+    fold whose winner lies on the window's edge) and fits the linear parameters exactly.
+    Only ``latency_s[rows]`` is read.
+    """
+    idx = np.asarray(sorted(rows), dtype=np.int64)
+    n = len(idx)
+    log_y = np.log(np.asarray(latency_s, dtype=np.float64)[idx])
+    whole = fit_variant(design, latency_s, variant, idx, precise=False)
+    if variant.compute_only or variant.ridge_macs_per_byte is not None:
+        return np.array([predict_latency_s(design.net, fit_variant(design, latency_s, variant, np.delete(idx, j)).params)[idx[j]] for j in range(n)])
+    near = int(np.argmin(np.abs(np.log(LATTICE_RIDGES / whole.params.ridge_macs_per_byte))))
+    window = np.arange(max(near - _FINE_HALF_WIDTH, 0), min(near + _FINE_HALF_WIDTH + 1, len(LATTICE_RIDGES)))
+    x = _columns(design, design.lattice[window], variant, idx)  # (W, n, k)
+    w = len(window)
+    xb = np.broadcast_to(x[None], (n, w) + x.shape[1:]).reshape(n * w, n, x.shape[2])
+    mask = np.repeat(~np.eye(n, dtype=bool), w, axis=0)  # fold j (rows j·W … j·W+W−1) leaves row j out
+    beta, cost = _gauss_newton(xb, log_y, _GN_FAST, mask)
+    beta, cost = beta.reshape(n, w, -1), cost.reshape(n, w)
+    best = np.argmin(cost, axis=1)
+    out = np.einsum("jk,jk->j", x[best, np.arange(n)], beta[np.arange(n), best])
+    for j in range(n):
+        edge = (best[j] == 0 and window[0] > 0) or (best[j] == w - 1 and window[-1] < len(LATTICE_RIDGES) - 1)
+        if edge:
+            f = fit_variant(design, latency_s, variant, np.delete(idx, j), precise=False)
+            out[j] = predict_latency_s(design.net, f.params)[idx[j]]
+    return out
+
+
+class Selector:
+    """Forward stepwise choice of terms by inner leave-one-out (:func:`fast_loo_predictions`).
+
+    Inner scores are cached by (variant, training rows) for one measurement vector: they
+    read only ``latency_s`` of those rows, so sharing them between folds is honest.
     """
 
     def __init__(self, design: Design, latency_s: np.ndarray) -> None:
         self.design = design
         self.latency_s = np.asarray(latency_s, dtype=np.float64)
-        self._fits: dict[tuple[object, ...], np.ndarray] = {}
+        self._scores: dict[tuple[object, ...], float] = {}
         self.fits_run = 0
-
-    def _predict(self, variant: Variant, train: tuple[int, ...], row: int) -> float:
-        key = (variant.key, train)
-        if key not in self._fits:
-            self._fits[key] = predict_latency_s(self.design.net, fit_variant(self.design, self.latency_s, variant, train, precise=False).params)
-            self.fits_run += 1
-        return float(self._fits[key][row])
 
     def loo_rmse(self, variant: Variant, rows: Sequence[int]) -> float:
         """RMS log residual of leave-one-out predictions within ``rows`` (fast fits)."""
-        rows = sorted(rows)
-        res = [math.log(self._predict(variant, tuple(j for j in rows if j != i), i) / self.latency_s[i]) for i in rows]
-        return math.sqrt(sum(r * r for r in res) / len(res))
+        rows = tuple(sorted(rows))
+        key = (variant.key, rows)
+        if key not in self._scores:
+            pred = fast_loo_predictions(self.design, self.latency_s, variant, rows)
+            res = np.log(pred / self.latency_s[list(rows)])
+            self._scores[key] = float(np.sqrt(np.mean(res * res)))
+            self.fits_run += len(rows) + 1
+        return self._scores[key]
 
     def select(self, rows: Sequence[int]) -> tuple[Variant, tuple[tuple[str, float], ...]]:
         """The chosen variant for training ``rows``, and the path: (variant name, inner LOO RMSE) per step."""
         rows = sorted(rows)
         current, current_score = PLAIN, self.loo_rmse(PLAIN, rows)
         path = [(PLAIN.name, current_score)]
-        available = [t for t in candidate_terms(self.design, rows)]
+        available = list(candidate_terms(self.design, rows))
         while available and current.n_params < max_params(len(rows) - 1):
             scored = [(self.loo_rmse(with_terms([t], current), rows), k, t) for k, t in enumerate(available)]
             best_score, _, term = min(scored)
