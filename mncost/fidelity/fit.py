@@ -38,8 +38,8 @@ in it, so fitting it is itself a search over ~30 models per fit, which 4–25 ne
 support. :func:`select_terms` picks among them by forward stepwise selection scored by
 leave-one-out *within the training rows it is given*: starting from the plain roofline, it
 adds the term with the lowest inner leave-one-out RMS log error if that lowers the current
-one by at least :data:`MIN_GAIN` (5 %, fixed before looking at any score: a guard against
-adopting noise), and stops otherwise or when the model has :func:`max_params` parameters
+one by at least :data:`MIN_GAIN` (20 %, set on synthetic data only: a guard against adopting
+noise), and stops otherwise or when the model has :func:`max_params` parameters
 (at most one per three training rows beyond the first two). A group's slowdown is a
 candidate only where at least :data:`MIN_GROUP_NETWORKS` training networks contain that
 group (from the architectures, never the measurements). :func:`nested_selection` runs this
@@ -65,8 +65,14 @@ SLOW_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "dense")
 TERMS: tuple[str, ...] = ("overhead", "invoke", *(f"slow:{g}" for g in SLOW_GROUPS))
 """Every candidate refinement term, in the order ties are broken (simplest first)."""
 
-MIN_GAIN = 0.05
-"""A term is added only if it lowers the inner leave-one-out RMS log error by at least 5 %."""
+MIN_GAIN = 0.20
+"""A term is added only if it lowers the inner leave-one-out RMS log error by at least 20 %.
+
+Set on synthetic data only (ten built-in networks, the plain roofline times 2 % or 5 % log-normal
+noise, 30 draws each): at 5 % a spurious term was adopted in half the draws at 2 % noise; at 20 %
+in one in five (2 % noise) and one in ten (5 % noise), while a real per-layer overhead (6 µs) was
+still found in 30 of 30 (2 % noise) and 20 of 30 (5 % noise) draws. (It was 5 % in the first
+version of this selection, whose paper scores were seen before this calibration.)"""
 
 MIN_GROUP_NETWORKS = 3
 """A group's slowdown is a candidate only if this many training networks have such layers."""
