@@ -541,8 +541,12 @@ def bench_command(
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,
     width_rule: WidthRuleOpt = None,
-    threads: ThreadsOpt = None,
-    runs: Annotated[int, typer.Option("--runs", help="Timed runs (median and spread reported).")] = 50,
+    threads: Annotated[int, typer.Option("--threads", help="Intra-op threads; default 1 (single thread, pinned to one core: reproducible).")] = 1,
+    runs: Annotated[int, typer.Option("--runs", help="Timed runs per round; rounds repeat until IQR/median ≤ 2% or --max-runs.")] = 50,
+    max_runs: Annotated[int, typer.Option("--max-runs", help="Most timed runs per network.")] = 400,
+    runtime: Annotated[str, typer.Option("--runtime", help="torch (eager) or onnxruntime (export to ONNX; needs mncost[bench]).")] = "torch",
+    bench_dtype: Annotated[str, typer.Option("--dtype", help="onnxruntime only: fp32, or int8 (static QDQ quantization, calibrated on generated inputs).")] = "fp32",
+    max_noise: Annotated[Optional[float], typer.Option("--max-noise", help="Refuse (exit 2) when a network's IQR/median exceeds this (e.g. 0.1); default: warn above 10%.")] = None,
     warmup: Annotated[int, typer.Option("--warmup", help="Untimed warm-up runs.")] = 10,
     layer_runs: Annotated[int, typer.Option("--layer-runs", help="Runs with per-layer timing hooks (0: none).")] = 20,
     hw: Annotated[Optional[str], typer.Option("--hw", "-H", help="Profile for the predictions (default: calibrate this machine first).")] = None,
@@ -555,8 +559,13 @@ def bench_command(
 
     if all_models == (model is not None):
         raise OptionError("give a MODEL or --all, not both and not neither")
-    if min(runs, warmup + 1, layer_runs + 1) < 1:
-        raise OptionError("--runs must be positive; --warmup and --layer-runs at least 0")
+    if min(runs, warmup + 1, layer_runs + 1, threads, max_runs) < 1:
+        raise OptionError("--runs, --max-runs and --threads must be positive; --warmup and --layer-runs at least 0")
+    if runtime not in ("torch", "onnxruntime"):
+        raise OptionError(f"--runtime must be torch or onnxruntime, got {runtime!r}")
+    if bench_dtype not in ("fp32", "int8") or (runtime == "torch" and bench_dtype != "fp32"):
+        raise OptionError("--dtype is fp32 or int8, and int8 needs --runtime onnxruntime")
+    from .bench_view import noise_check
     require("torch")
     if output is not None:
         from .output import check_writable
@@ -569,13 +578,14 @@ def bench_command(
         from .fidelity.measurements import format_measurements
         from .fidelity.report import render_fit
 
-        rows = bench_all(threads=threads, quick=quick)
+        rows = bench_all(threads=threads, quick=quick, runtime=runtime, dtype=bench_dtype, max_runs=max_runs)
+        noise_check(rows, max_noise)
         if output is not None:
             from .output import write_atomic
 
-            write_atomic(output, format_measurements(rows, comments=("Measured by mncost bench --all: torch eager fp32, batch 1, BN folded, median of the timed runs.",)))
+            write_atomic(output, format_measurements(rows, comments=(f"Measured by mncost bench --all --runtime {runtime} --dtype {bench_dtype}: batch 1, BN folded, {threads} thread(s), median of the timed runs; noise = latency_iqr_ms / latency_ms.",)))
             print(f"wrote {output}", file=sys.stderr)
-        sys.stdout.write(render_fit(fit_measurements(rows, name="local-cpu-fitted", dtype="fp32")))
+        sys.stdout.write(render_fit(fit_measurements(rows, name="local-cpu-fitted", dtype=bench_dtype)))
         return
     from .fidelity.bench import bench
     from .hardware import load_hardware
@@ -587,8 +597,15 @@ def bench_command(
         from .fidelity.profile import check_profile
 
         profile = check_profile(calibration_profile(calibrate(threads=threads, quick=quick)))
-    result = bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,  # type: ignore[arg-type]
-                   layer_runs=layer_runs, hw=profile, quick=quick)
+    if runtime == "onnxruntime":
+        from .fidelity.onnx_bench import bench_onnx
+
+        result = bench_onnx(model, alpha=alpha, resolution=resolution, width_rule=width_rule, dtype=bench_dtype, threads=threads,  # type: ignore[arg-type]
+                            warmup=warmup, runs=runs, max_runs=max_runs, hw=profile, quick=quick)
+    else:
+        result = bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,  # type: ignore[arg-type]
+                       max_runs=max_runs, layer_runs=layer_runs, hw=profile, quick=quick)
+    noise_check([result.measurement()], max_noise)
     from .bench_view import bench_text, rich_bench
 
     if format is Format.table and output is None:
