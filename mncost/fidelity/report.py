@@ -261,10 +261,40 @@ def local_report(
     out.append(_table(["model", "α", "res", "MMACs", "measured", "IQR", "calibrated roofline", "MACs LOO", "roofline LOO", "selected LOO (nested)"], table))
     if layers is not None and Path(layers).is_file():
         out.append(_layer_section(Path(layers), fit))
+    onnx = Path(measurements).parent / "local_onnx_int8_measurements.csv"
+    if onnx.is_file():
+        out.append(campaign_section(onnx))
     fitted = Path(measurements).parent / "local-cpu-fitted.yaml"
     if fitted.is_file():
         out.append(f"\nThe fitted profile (plain roofline; the selected model under `refinements:`): `{fitted}`.\n")
     return "".join(out)
+
+
+def campaign_section(path: str | Path) -> str:
+    """A benchmark campaign's CSV (e.g. ``bench --all --runtime onnxruntime --dtype int8``), fitted and scored,
+    with every network's noise figure and an honest word on how noisy the machine was."""
+    from .timing import NOISY
+
+    rows = read_measurements(path)
+    dtype = next((r.dtype for r in rows if r.dtype), "int8")
+    fit = fit_measurements(rows, name="local-onnx", dtype=dtype, source=str(path))
+    noise = np.array([(r.latency_iqr_ms or 0.0) / r.latency_ms for r in fit.rows])
+    comments = [line[1:].strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    s = fit.selection
+    table = []
+    for k, m in enumerate(fit.rows):
+        table.append([m.name, f"{fit.net.macs_total[k] / 1e6:.0f}", f"{m.latency_ms:.3g}", f"{noise[k]:.1%}", str(m.runs or "–"),
+                      f"{fit.macs.loo_predicted_s[k] * 1e3:.3g}", f"{fit.plain.loo_predicted_s[k] * 1e3:.3g}",
+                      f"{s.loo_predicted_s[k] * 1e3:.3g}" if s else "–"])
+    noisy = int(np.sum(noise > NOISY))
+    return (f"\n## Campaign: `{Path(path).name}`\n\n" + "".join(f"- {c}\n" for c in comments if c)
+            + f"\n**Noise**: IQR / median per network from {noise.min():.1%} to {noise.max():.1%} (median {np.median(noise):.1%}); "
+            f"{noisy} of {len(noise)} networks above the {NOISY:.0%} mark at which `bench` warns. "
+            + ("The machine was shared with other jobs while measuring: these figures describe a busy machine and are not a "
+               "calibration of the CPU." if noisy else "Quiet enough to trust the medians.")
+            + f"\n\nLeave-one-out r_s / median error: MACs alone {_cell(fit.macs.loo)}, plain roofline {_cell(fit.plain.loo)}, "
+            f"selected {_cell(s.loo) if s else '–'} (`{s.chosen.name if s else '–'}`).\n\n"
+            + _table(["network", "MMACs", "measured ms", "noise", "runs", "MACs LOO", "plain LOO", "selected LOO"], table))
 
 
 def _local_reading(fit: DeviceFit, cal: Scores, ratio: float) -> str:
