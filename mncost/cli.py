@@ -541,7 +541,7 @@ def bench_command(
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,
     width_rule: WidthRuleOpt = None,
-    threads: Annotated[int, typer.Option("--threads", help="Intra-op threads; default 1 (single thread, pinned to one core: reproducible).")] = 1,
+    threads: Annotated[int, typer.Option("--threads", help="Intra-op threads; default 1 (single thread, pinned to one core: reproducible).", min=1)] = 1,
     runs: Annotated[int, typer.Option("--runs", help="Timed runs per round; rounds repeat until IQR/median ≤ 2% or --max-runs.")] = 50,
     max_runs: Annotated[int, typer.Option("--max-runs", help="Most timed runs per network.")] = 400,
     runtime: Annotated[str, typer.Option("--runtime", help="torch (eager) or onnxruntime (export to ONNX; needs mncost[bench]).")] = "torch",
