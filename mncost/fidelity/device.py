@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import OptionError
 from ..hardware import DTYPE_BYTES
-from .fit import MACS, PLAIN, Design, Evaluation, Selection, Variant, evaluate, nested_selection, paper_ridge
+from .fit import MACS, PLAIN, Design, Evaluation, Variant, evaluate, paper_ridge
+from .select import Selection, nested_selection
 from .measurements import Measurement, MeasurementError, measurement_walk
 from .model import NetworkSet, build_network_set, compute_bound_share
 from .profile import write_profile
