@@ -220,7 +220,7 @@ ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma 
 AlphasOpt = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a comma list and/or start:stop:step ranges, stop included (0.5,0.75,1.0 or 0.5:1.4:0.1); a range needs its step.")]
 ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a comma list and/or start:stop:step ranges (128:224:32). Default: each model's own.")]
 RhosOpt = Annotated[Optional[str], typer.Option("--rho", help="Resolution multipliers ρ (N = round(ρ × default)): a list or range. Not with --resolution.")]
-HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), or 'all'.")]
+HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")]
 RankByOpt = Annotated[str, typer.Option("--rank-by", help="Column to rank by within each hardware (latency_s, macs, params, weight_bytes, activation_bytes, memory_bound_share, top1).")]
 RidgeOpt = Annotated[str, typer.Option("--rp", help="Ridge points in MACs/byte: a comma list and/or start:stop:step ranges (stop included).")]
 PeakOpt = Annotated[float, typer.Option("--peak-macs-per-s", help="Fixed peak MAC/s of the ridge sweep (rankings do not depend on it).")]
@@ -249,11 +249,11 @@ def _specs(models: str | None) -> list[Any]:
 
 def _profiles(hw: str) -> list[Any]:
     from . import builtin
-    from .grids import parse_names
+    from .grids import check_unique, parse_names
     from .hardware import load_hardware
 
-    from .grids import check_unique
-
+    if hw.strip() == "generic":  # the four generic profiles; 'all' adds every fitted device profile
+        hw = ",".join(name for name in builtin.hardware_files() if not load_hardware(name).fit)
     names = parse_names(hw, "--hw", list(builtin.hardware_files()))
     profiles = [load_hardware(name) for name in names]
     check_unique([p.name for p in profiles], names, "--hw", "profiles")
@@ -290,7 +290,7 @@ def sweep_command(
     alpha: AlphasOpt = "1.0",
     resolution: ResolutionsOpt = None,
     rho: RhosOpt = None,
-    hw: HwListOpt = "all",
+    hw: HwListOpt = "generic",
     width_rule: WidthRuleOpt = None,
     batch: BatchOpt = 1,
     include_bn_params: BnOpt = False,
@@ -452,7 +452,7 @@ def report_command(
 
         pick_folder(output_dir, budget_ms, hw, min_top1, models, force, argv)
     elif sweep:
-        df = _run_sweep(models, alpha, resolution, rho, hw or "all", width_rule, batch, include_bn_params, rank_by)
+        df = _run_sweep(models, alpha, resolution, rho, hw or "generic", width_rule, batch, include_bn_params, rank_by)
         write_folder_atomic(output_dir, lambda folder: report.sweep_report(df, folder, rank_by, argv), force=force)
     else:
         from .grids import parse_floats, parse_ints
