@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .accuracy import top1_for
+from .accuracy import entries_for
+from .accuracy import key as accuracy_key
 from .errors import OptionError
 from .hardware import HardwareProfile
 from .roofline import NetworkTimes, ProfileArrays, network_times, profile_arrays
@@ -127,8 +128,11 @@ def sweep(
         alpha = cols["alpha"].reshape(n)
         resolution = np.repeat(np.asarray(res, dtype=np.int64), len(alphas))
         rules = cols["width_rule"].reshape(n)
-        top1 = np.asarray([np.nan if t is None else t for t in  # published numbers only, exact configuration
-                           (top1_for(spec, a, r, w) for a, r, w in zip(alpha.tolist(), resolution.tolist(), rules.tolist()))], dtype=np.float64)
+        published: dict[Any, float] = {}  # top1_for's answers (first entry of a key wins), looked up per row
+        for entry in entries_for(spec):
+            published.setdefault(entry.key, entry.top1)
+        top1 = np.asarray([published.get(accuracy_key(spec.name, a, r, w), np.nan)  # published numbers only, exact configuration
+                           for a, r, w in zip(alpha.tolist(), resolution.tolist(), rules.tolist())], dtype=np.float64)
         macs, params, act = (cols[k].reshape(n) for k in ("macs", "params", "act"))
         parts["model"].append(np.full(n * p_n, spec.name, dtype=object))
         parts["alpha"].append(np.repeat(alpha, p_n))
