@@ -17,16 +17,30 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Shape = tuple[int, ...]
-Activation = Literal["none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid"]
+Activation = Literal[
+    "none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid", "silu", "hardswish", "hardsigmoid",
+]
 
-ACTIVATIONS: tuple[str, ...] = ("none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid")
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+ACTIVATION_ALIASES: dict[str, str] = {"silu": "swish", "hardswish": "hswish", "hardsigmoid": "hsigmoid"}
+"""PyTorch's names for the same functions (nn.SiLU, nn.Hardswish, nn.Hardsigmoid)."""
 
-Op = Literal["conv", "pwconv", "dwconv", "fc", "se_fc", "attention", "pool", "add", "scale", "upsample"]
+
+def canonical_activation(name: str) -> str:
+    """mncost's name of an activation: ``silu`` is ``swish``, ``hardswish`` is ``hswish``.
+
+    >>> canonical_activation("silu"), canonical_activation("relu6")
+    ('swish', 'relu6')
+    """
+    return ACTIVATION_ALIASES.get(name, name)
+
+Op = Literal["conv", "pwconv", "dwconv", "fc", "se_fc", "attention", "pool", "add", "scale", "upsample", "norm", "blur"]
 """What a layer computes. Every layer is made by one function of this module, which sets it."""
 OPS: tuple[str, ...] = get_args(Op)
 
-MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention"})
-"""Ops whose MACs fvcore counts (conv, linear, and the attention matmuls by mncost's handle)."""
+MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention", "blur"})
+"""Ops whose MACs fvcore counts (conv, linear, the attention matmuls by mncost's handle, and the
+fixed-filter depthwise conv of a blur pool, which is a convolution to fvcore)."""
 
 Group = Literal["dense", "depthwise", "attention", "se", "elementwise"]
 """The layer groups of the refinements' per-group slowdowns: dense = full, pointwise and
@@ -244,4 +258,67 @@ def attention_matmuls(
         elementwise_ops=scores,
         attention_macs=macs,
         group="attention",
+    )
+
+
+def pool_out_size(size: int, k: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling rule: floor (or ceil) of (size + 2·padding − k) / stride, plus 1; with
+    ceil, a last window that would start in the right padding is dropped."""
+    span = size + 2 * padding - k
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def local_pool(
+    name: str, kind: str, in_shape: Shape, *, mode: str, k: int, stride: int, padding: int = 0, ceil_mode: bool = False,
+) -> LayerCost:
+    """k×k average or max pool: no MACs, no params; k² element-wise ops per output element
+    (additions or comparisons); reads the input map, writes the pooled one."""
+    c, h, w = in_shape
+    h_out, w_out = pool_out_size(h, k, stride, padding, ceil_mode), pool_out_size(w, k, stride, padding, ceil_mode)
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{name}: a {h}x{w} input shrinks to nothing under a {k}x{k} {mode} pool, stride {stride}")
+    out_shape = (c, h_out, w_out)
+    return LayerCost(
+        name=name, op="pool", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=0, bn_params=0,
+        act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=numel(out_shape) * k * k,
+        group="elementwise",
+    )
+
+
+def blur_pool(name: str, kind: str, in_shape: Shape, *, k: int = 3, stride: int = 2) -> LayerCost:
+    """Anti-aliasing blur pool (Zhang 2019; timm ``BlurPool2d``): a fixed binomial k×k filter
+    applied depthwise with stride, padding ((stride − 1) + (k − 1)) // 2.
+
+    MACs = C · H_out · W_out · k² (the filter is a buffer, so params = 0). It is a
+    convolution, so fvcore counts its MACs; it is mncost's ``blur`` op.
+    """
+    c, h, w = in_shape
+    pad = ((stride - 1) + (k - 1)) // 2
+    h_out, w_out = conv_out_size(h, k, stride, pad), conv_out_size(w, k, stride, pad)
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{name}: a {h}x{w} input shrinks to nothing under a {k}x{k} blur pool")
+    out_shape = (c, h_out, w_out)
+    return LayerCost(
+        name=name, op="blur", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=c * h_out * w_out * k * k,
+        params=0, bn_params=0, act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=0,
+        group="depthwise",
+    )
+
+
+NORM_OPS_PER_ELEMENT = 4
+"""LayerNorm / GroupNorm: mean and variance (2 per element), normalise and affine (2 per element)."""
+
+
+def norm(name: str, kind: str, shape: Shape, *, affine: bool = True) -> LayerCost:
+    """A normalisation that does not fold into a conv (LayerNorm, GroupNorm): no MACs; its
+    affine weight and bias (2·C) are reported with the folded norms as ``bn_params``;
+    reads and writes the map once; 4 element-wise ops per element."""
+    elems = numel(shape)
+    return LayerCost(
+        name=name, op="norm", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0,
+        bn_params=2 * shape[0] if affine else 0, act_read_elems=elems, act_write_elems=elems,
+        elementwise_ops=NORM_OPS_PER_ELEMENT * elems, group="elementwise",
     )

@@ -28,7 +28,7 @@ ELEMENTWISE_OPS = frozenset(
         "batch_norm", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "hardswish", "hardswish_",
         "hardsigmoid", "hardsigmoid_", "gelu", "silu", "silu_", "sigmoid", "sigmoid_", "add", "add_",
         "mul", "mul_", "adaptive_avg_pool2d", "avg_pool2d", "mean", "upsample_bilinear2d", "softmax",
-        "div", "dropout", "feature_dropout",
+        "div", "dropout", "feature_dropout", "max_pool2d", "layer_norm", "group_norm", "constant_pad_nd", "pad",
     )
 )
 

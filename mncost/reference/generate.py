@@ -107,6 +107,8 @@ IGNORED_OPS = [
     "aten::add", "aten::add_", "aten::mul", "aten::mul_", "aten::div", "aten::div_",
     # misc no-compute ops
     "aten::dropout", "aten::dropout_", "aten::feature_dropout",
+    # padding (BlurPool2d pads explicitly) and max pooling: no MACs
+    "aten::pad", "aten::constant_pad_nd", "aten::max_pool2d",
 ]
 EXPECTED_UNSUPPORTED: set = set()  # everything we know about is in IGNORED_OPS
 
