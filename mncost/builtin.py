@@ -47,9 +47,16 @@ def hardware_files() -> dict[str, Path]:
     return {p.stem: p for p in sorted(_folder("builtin_hardware", "hardware").glob("*.yaml"), key=_order)}
 
 
+PATH_SUFFIXES = (".yaml", ".yml", ".onnx")
+
+
 def is_path(text: str) -> bool:
-    """A file path rather than a built-in name."""
-    return text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file()
+    """A file path rather than a built-in name: it has a ``/`` or a file suffix.
+
+    A bare word always names a built-in, so a file called ``cpu`` in the current
+    directory never shadows the built-in profile ``cpu`` (write ``./cpu`` for the file).
+    """
+    return text.endswith(PATH_SUFFIXES) or "/" in text
 
 
 def resolve(
@@ -71,4 +78,6 @@ def resolve(
         return load(Path(text), None)
     if text in files:
         return load(files[text], f"{folder}/{files[text].name}")
+    if Path(text).exists():
+        raise error(f"{text!r} is not a built-in {what}; to read the file of that name, write ./{text}")
     raise error(f"unknown {what} {text!r}{suggest(text, files)}; {listing}: {', '.join(files)}, or give a {file_kind} .yaml path")

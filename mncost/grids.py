@@ -1,4 +1,12 @@
-"""Parsing of list and range options: ``0.5,0.75,1.0`` and ``0.5:1.4:0.1`` (inclusive)."""
+"""Parsing of list and range options: ``0.5,0.75,1.0`` and ``0.5:1.4:0.1`` (inclusive).
+
+One rule for every list option: a comma list of numbers and/or ranges
+``start:stop:step`` (stop included when the steps reach it exactly). A range must
+give its step: ``0.5:1.0`` is an error, not a silent one-value list. Numbers follow
+the one number grammar of mncost (:data:`mncost.yamlio.NUMBER_TEXT`: plain decimals
+with an optional exponent; no ``nan``, ``inf``, ``1_0`` or hex) and must lie within
+``MAX_MAGNITUDE``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,12 @@ import math
 from decimal import Decimal, InvalidOperation
 
 from .errors import OptionError
+from .yamlio import NUMBER_TEXT
+
+MAX_MAGNITUDE = 1e15
+"""No option of mncost has a meaningful value beyond this; larger ones are refused
+before any arithmetic (``1e999999999`` would otherwise take minutes to expand)."""
+MAX_POINTS = 100_000
 
 
 def parse_floats(text: str, option: str, *, allow_zero: bool = False) -> list[float]:
@@ -25,7 +39,7 @@ def parse_floats(text: str, option: str, *, allow_zero: bool = False) -> list[fl
 def parse_ints(text: str, option: str) -> list[int]:
     values: list[int] = []
     for part in _parts(text, option):
-        raw = _range(part, option) if ":" in part else [Decimal(str(_number(part, option)))]
+        raw = _range(part, option) if ":" in part else [_decimal(part, option, " (expected integers)")]
         for v in raw:
             if v != v.to_integral_value():
                 raise OptionError(f"{option}: expected integers, got {v}")
@@ -44,6 +58,15 @@ def parse_names(text: str, option: str, everything: list[str]) -> list[str]:
     return _unique(parts)
 
 
+def check_unique(names: list[str], given: list[str], option: str, what: str) -> None:
+    """Two inputs that load under one name (``cpu`` and ``./cpu.yaml``) would be ranked
+    as one in every table: refuse them."""
+    for i, name in enumerate(names):
+        j = names.index(name)
+        if j != i:
+            raise OptionError(f"{option}: {given[j]!r} and {given[i]!r} are both {what[:-1]} {name!r}; names must be unique")
+
+
 def _parts(text: str, option: str) -> list[str]:
     parts = [p.strip() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
@@ -51,27 +74,34 @@ def _parts(text: str, option: str) -> list[str]:
     return parts
 
 
-def _number(part: str, option: str) -> float:
+def _decimal(text: str, option: str, what: str) -> Decimal:
+    text = text.strip()
+    if not NUMBER_TEXT.fullmatch(text):
+        raise OptionError(f"{option}: {text!r} is not a number{what}")
+    if not abs(float(text)) <= MAX_MAGNITUDE:  # float first: Decimal arithmetic on 1e999999999 overflows
+        raise OptionError(f"{option}: {text} is out of range (at most {MAX_MAGNITUDE:g})")
     try:
-        return float(part)
-    except ValueError:
-        raise OptionError(f"{option}: {part!r} is not a number") from None
+        return Decimal(text)
+    except InvalidOperation:
+        raise OptionError(f"{option}: {text!r} is not a number{what}") from None
+
+
+def _number(part: str, option: str) -> float:
+    return float(_decimal(part, option, " (plain decimal, e.g. 0.75 or 1e-3)"))
 
 
 def _range(part: str, option: str) -> list[Decimal]:
     pieces = part.split(":")
-    if len(pieces) not in (2, 3):
-        raise OptionError(f"{option}: a range is start:stop or start:stop:step, got {part!r}")
-    try:
-        start, stop = Decimal(pieces[0]), Decimal(pieces[1])
-        step = Decimal(pieces[2]) if len(pieces) == 3 else Decimal(1)
-    except InvalidOperation:
-        raise OptionError(f"{option}: {part!r} is not a numeric range") from None
+    if len(pieces) == 2:
+        raise OptionError(f"{option}: range {part!r} has no step; write start:stop:step, e.g. {pieces[0]}:{pieces[1]}:<step>")
+    if len(pieces) != 3:
+        raise OptionError(f"{option}: a range is start:stop:step, got {part!r}")
+    start, stop, step = (_decimal(p, option, " in a range start:stop:step") for p in pieces)
     if step <= 0 or stop < start:
         raise OptionError(f"{option}: range {part!r} needs start <= stop and a positive step")
+    if (stop - start) / step >= MAX_POINTS:
+        raise OptionError(f"{option}: range {part!r} has more than {MAX_POINTS} points; the limit is {MAX_POINTS}")
     points = int((stop - start) / step) + 1
-    if points > 100_000:
-        raise OptionError(f"{option}: range {part!r} has {points} points; the limit is 100000")
     return [start + i * step for i in range(points)]
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from . import builtin
 from .errors import HardwareError
-from .schema import Context, coerce, meta, non_negative, parse_record, positive, require_mapping, suggest
+from .schema import Context, coerce, meta, parse_record, require_mapping, suggest, within
 from .yamlio import load_file
 
 DType = Literal["int8", "uint8", "fp16", "bf16", "fp32"]
@@ -19,6 +19,11 @@ DTYPE_BYTES: dict[str, int] = {"int8": 1, "uint8": 1, "fp16": 2, "bf16": 2, "fp3
 
 
 from .ops import GROUPS as SLOWDOWN_GROUPS  # noqa: E402
+
+# Wide enough for a microcontroller and a datacenter, narrow enough that no latency
+# overflows to inf or underflows to 0 (a peak of 5e-324 MAC/s is not a device).
+PEAK_RANGE = within(1.0, 1e21)
+BW_RANGE = within(1.0, 1e18)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,11 +34,11 @@ class Refinements:
     refined model has its own roofs when the fit moved them (else the profile's).
     """
 
-    peak_macs_per_s: float | None = field(default=None, metadata=meta(check=positive))
-    mem_bw_bytes_per_s: float | None = field(default=None, metadata=meta(check=positive))
-    overhead_s_per_layer: float = field(default=0.0, metadata=meta(check=non_negative))
-    invoke_s: float = field(default=0.0, metadata=meta(check=non_negative))
-    onchip_bytes: float = field(default=0.0, metadata=meta(check=non_negative))
+    peak_macs_per_s: float | None = field(default=None, metadata=meta(check=PEAK_RANGE))
+    mem_bw_bytes_per_s: float | None = field(default=None, metadata=meta(check=BW_RANGE))
+    overhead_s_per_layer: float = field(default=0.0, metadata=meta(check=within(0, 1e3)))
+    invoke_s: float = field(default=0.0, metadata=meta(check=within(0, 1e3)))
+    onchip_bytes: float = field(default=0.0, metadata=meta(check=within(0, 1e15)))
     slowdown: dict[str, float] = field(default_factory=dict, metadata=meta(internal=True))
 
 
@@ -46,8 +51,8 @@ def parse_refinements(raw: Any, path: str, ctx: Context) -> Refinements:
         if group not in SLOWDOWN_GROUPS:
             raise ctx.fail(key, f"unknown layer group{suggest(str(group), SLOWDOWN_GROUPS)}; groups: {', '.join(SLOWDOWN_GROUPS)}")
         value = coerce(factor, float, key, ctx)
-        if value <= 0:
-            raise ctx.fail(key, f"expected a positive factor, got {factor!r}")
+        if not 1e-3 <= value <= 1e6:
+            raise ctx.fail(key, f"expected a factor from 0.001 to 1e+06, got {factor!r}")
         slowdown[str(group)] = value
     return parse_record(Refinements, mapping, path, ctx, ignore=("slowdown",), extra={"slowdown": slowdown})
 
@@ -63,9 +68,9 @@ class HardwareProfile:
     name: str
     title: str = ""
     kind: str = ""
-    peak_macs_per_s: float = field(metadata=meta(check=positive))
-    mem_bw_bytes_per_s: float = field(default=math.nan, metadata=meta(check=positive))
-    ridge_macs_per_byte: float = field(default=math.nan, metadata=meta(check=positive))
+    peak_macs_per_s: float = field(metadata=meta(check=PEAK_RANGE))
+    mem_bw_bytes_per_s: float = field(default=math.nan, metadata=meta(check=BW_RANGE))
+    ridge_macs_per_byte: float = field(default=math.nan, metadata=meta(check=within(1e-9, 1e15)))
     weight_dtype: DType = "int8"
     activation_dtype: DType = "int8"
     sources: dict[str, str] = field(default_factory=dict, metadata=meta(internal=True))
@@ -104,6 +109,8 @@ def parse_hardware(data: Any, ctx: Context) -> HardwareProfile:
         raise ctx.fail("mem_bw_bytes_per_s", "give exactly one of mem_bw_bytes_per_s and ridge_macs_per_byte")
     if has_ridge:
         hw = dataclasses.replace(hw, mem_bw_bytes_per_s=hw.peak_macs_per_s / hw.ridge_macs_per_byte)
+        if BW_RANGE(hw.mem_bw_bytes_per_s) is not None:
+            raise ctx.fail("ridge_macs_per_byte", f"gives a bandwidth of {hw.mem_bw_bytes_per_s:g} bytes/s; expected {BW_RANGE(hw.mem_bw_bytes_per_s)}")
     else:
         hw = dataclasses.replace(hw, ridge_macs_per_byte=hw.peak_macs_per_s / hw.mem_bw_bytes_per_s)
     return hw

@@ -22,7 +22,7 @@ from .yamlio import Located, join_path
 
 T = TypeVar("T")
 
-_FLOAT_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+from .yamlio import NUMBER_TEXT as _FLOAT_TEXT  # noqa: E402  (one number grammar everywhere)
 
 
 class Context:
@@ -79,6 +79,10 @@ def positive(value: Any) -> str | None:
     return None if value > 0 else "a positive number"
 
 
+def fraction(value: Any) -> str | None:
+    return None if 0 < value <= 1 else "a number above 0 and at most 1"
+
+
 def non_negative(value: Any) -> str | None:
     return None if value >= 0 else "a number >= 0"
 
@@ -93,6 +97,16 @@ def at_least(bound: float) -> Check:
 def between(low: int, high: int) -> Check:
     def check(value: Any) -> str | None:
         return None if low <= value <= high else f"a number from {low} to {high}"
+
+    return check
+
+
+def within(low: float, high: float) -> Check:
+    """A physical quantity in a range wide enough for any device, narrow enough that
+    times and ratios computed from it stay finite."""
+
+    def check(value: Any) -> str | None:
+        return None if low <= value <= high else f"a number from {low:g} to {high:g}"
 
     return check
 
@@ -220,7 +234,8 @@ def parse_record(
             if expected:
                 if isinstance(value, int):
                     expected = expected.replace("a number", "an integer").replace("number", "integer")
-                raise ctx.fail(key_path, f"expected {expected}, got {describe(raw)}")
+                shown = raw if isinstance(raw, str) and isinstance(value, float) else describe(raw)  # 2e12 is read as text by YAML 1.1
+                raise ctx.fail(key_path, f"expected {expected}, got {shown}")
         values[name] = value
     return cls(**values)
 

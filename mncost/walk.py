@@ -27,26 +27,32 @@ class Walk:
     out_shape: Shape
 
 
+MAX_ALPHA = 100.0
+MAX_RESOLUTION = 1_000_000
+
+
 def resolve_resolution(spec: ArchSpec, resolution: int | None = None, rho: float | None = None) -> int:
     """``--resolution N`` or ``--rho R`` (N = round(R × default)); neither: the spec's default."""
     if resolution is not None and rho is not None:
         raise OptionError("give --resolution or --rho, not both")
     if rho is not None:
-        if not (math.isfinite(rho) and rho > 0):
-            raise OptionError(f"--rho must be a positive finite number, got {rho}")
+        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not (math.isfinite(rho) and rho > 0):
+            raise OptionError(f"--rho must be a positive finite number, got {rho!r}")
+        if rho * spec.resolution > MAX_RESOLUTION:
+            raise OptionError(f"--rho {rho:g} gives a resolution above {MAX_RESOLUTION} for {spec.name}")
         resolution = round(rho * spec.resolution)
         if resolution < 1:
             raise OptionError(f"--rho {rho} gives resolution {resolution} for {spec.name}; expected at least 1")
     if resolution is None:
         return spec.resolution
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
-        raise OptionError(f"--resolution must be a positive integer, got {resolution!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 1 <= resolution <= MAX_RESOLUTION:
+        raise OptionError(f"--resolution must be an integer from 1 to {MAX_RESOLUTION}, got {resolution!r}")
     return resolution
 
 
 def check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha <= 0:
-        raise OptionError(f"--alpha must be a positive finite number, got {alpha!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or not 0 < alpha <= MAX_ALPHA:
+        raise OptionError(f"--alpha must be a number above 0 and at most {MAX_ALPHA:g}, got {alpha!r}")
     return float(alpha)
 
 
@@ -93,10 +99,19 @@ def walk(
     res = resolve_resolution(spec, resolution, rho)
     shape: Shape = (spec.in_channels, res, res)
     layers: list[LayerCost] = []
+    seen: set[str] = set()
     for label, block in block_instances(spec):
+        if len(shape) != 3 and not block.ACCEPTS_FLAT:
+            raise SpecError(f"a {block.TYPE} block needs a C×H×W input, but follows a flattened tensor of {shape[0]} features (after an fc)",
+                            file=spec.file, key=block.where, line=block.line)
         try:
             new, shape = BLOCK_TYPES[block.TYPE].expand(block, ctx, shape, label)
         except ValueError as exc:
             raise SpecError(f"{exc} (α={check_alpha(alpha):g}, resolution {res})", file=spec.file, key=block.where, line=block.line) from None
+        for layer in new:
+            if layer.name in seen:
+                raise SpecError(f"layer name {layer.name!r} is used twice; give each block a unique name (automatic labels are STAGE.INDEX)",
+                                file=spec.file, key=block.where, line=block.line)
+            seen.add(layer.name)
         layers.extend(new)
     return Walk(spec=spec, alpha=check_alpha(alpha), resolution=res, width_rule=ctx.rule_name, layers=tuple(layers), out_shape=shape)

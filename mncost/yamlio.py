@@ -8,6 +8,7 @@ a one-line error instead of being silently accepted or exhausting memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,14 @@ _SAFE_TAGS = {
 }
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+"""The one number grammar of specs, profiles, measurement CSVs and command-line lists:
+plain decimal integers and floats, with an optional exponent. YAML 1.1's ``1:30``
+(= 90), ``0o17``, ``017``, ``0x1f`` and ``1_000`` are refused rather than read."""
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_OCTAL = re.compile(r"[-+]?0\d+")  # YAML 1.1 reads 017 as 15
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF|nan|NaN|NAN)")
 
 
 @dataclass
@@ -99,6 +108,13 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, join_path(path, i), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag in _NUMBER_TAGS and not node.style and (not NUMBER_TEXT.fullmatch(node.value) or _OCTAL.fullmatch(node.value)):
+            if _SPECIAL_FLOAT.fullmatch(node.value):
+                return self.scalar_constructor.construct_object(node)  # .inf / .nan: refused as non-finite where a number is read
+            raise self.fail(
+                f"{node.value!r} is a YAML 1.1 number form (sexagesimal, octal, hex or with '_'), which mncost does not read; write a plain decimal number, or quote it for a string",
+                node, path,
+            )
         return self.scalar_constructor.construct_object(node)
 
 
@@ -144,17 +160,42 @@ def loads(text: str, file: str = "<string>") -> Located:
     return Located(data=data, file=file, lines=builder.lines)
 
 
-def load_file(path: Path, display: str | None = None) -> Located:
-    """Read and parse a YAML file, refusing binary, non-UTF-8 and oversized files."""
+def read_input(path: Path, display: str | None = None, *, what: str = "YAML file", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular input file, read at most ``limit`` + 1 bytes far.
+
+    Devices, FIFOs and sockets are refused before opening (``/dev/zero`` or a FIFO
+    would read without end or block forever); the read itself is bounded, since
+    ``st_size`` says nothing for special files or a file that grows meanwhile.
+    """
+    import os
+    import stat
+
     name = display or str(path)
-    if not path.exists():
-        raise MncostError("file not found", file=name)
-    if path.is_dir():
-        raise MncostError("is a directory, expected a YAML file", file=name)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise MncostError(f"file is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit", file=name)
-    raw = path.read_bytes()
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise MncostError("file not found", file=name) from None
+    except OSError as exc:
+        raise MncostError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if stat.S_ISDIR(mode):
+        raise MncostError(f"is a directory, expected a {what}", file=name)
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+        raise MncostError(f"is {kind}, expected a regular {what}", file=name)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise MncostError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if len(raw) > limit:
+        raise MncostError(f"file is more than the {limit}-byte limit", file=name)
+    return raw
+
+
+def load_file(path: Path, display: str | None = None) -> Located:
+    """Read and parse a YAML file, refusing special, binary, non-UTF-8 and oversized files."""
+    name = display or str(path)
+    raw = read_input(path, display)
     if b"\x00" in raw:
         raise MncostError("binary file (contains NUL bytes), expected YAML text", file=name)
     try:

@@ -125,7 +125,7 @@ def test_parse_floats(text, expected):
 
 def test_parse_ints_and_errors():
     assert parse_ints("128:224:32", "--resolution") == [128, 160, 192, 224]
-    for bad, message in [("1:0", "start <= stop"), ("a,b", "not a number"), ("0.5", "expected integers"), ("", "comma-separated")]:
+    for bad, message in [("1:0:1", "start <= stop"), ("1:2", "has no step"), ("a,b", "not a number"), ("0.5", "expected integers"), ("", "comma-separated")]:
         with pytest.raises(mncost.MncostError, match=message):
             parse_ints(bad, "--resolution")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ..ops import Activation, LayerCost, Shape
-from ..schema import between, meta, positive
+from ..schema import between, fraction, meta
 from ..width import SCALE, WidthPolicy, WidthRule, make_divisible, parse_width_policy
 
 
@@ -25,6 +25,7 @@ class Block:
     an optional ``name`` and the ``width`` policy of its channel counts."""
 
     TYPE: ClassVar[str] = ""
+    ACCEPTS_FLAT: ClassVar[bool] = False  # True: may follow a flattened (fc) tensor
 
     n: int = field(default=1, metadata=meta(check=between(1, MAX_REPEATS)))
     name: str | None = None
@@ -42,7 +43,7 @@ class SESettings:
     is sized like a per-block SE mapping with these ``round`` / ``divisor`` settings (see blocks.se).
     """
 
-    ratio: float = field(default=0.25, metadata=meta(check=positive))
+    ratio: float = field(default=0.25, metadata=meta(check=fraction))
     act: Activation = "relu"
     gate: Activation = "hsigmoid"
     base: Literal["input", "expanded"] | None = None

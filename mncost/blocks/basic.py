@@ -164,6 +164,7 @@ class FC(Block):
     """Fully connected layer on the flattened input (classifier, V3 head)."""
 
     TYPE: ClassVar[str] = "fc"
+    ACCEPTS_FLAT: ClassVar[bool] = True
     out: int = field(metadata=meta(check=positive))
     bias: bool = True
     act: Activation = "none"
