@@ -322,3 +322,13 @@ def norm(name: str, kind: str, shape: Shape, *, affine: bool = True) -> LayerCos
         bn_params=2 * shape[0] if affine else 0, act_read_elems=elems, act_write_elems=elems,
         elementwise_ops=NORM_OPS_PER_ELEMENT * elems, group="elementwise",
     )
+
+
+def layer_scale(name: str, kind: str, shape: Shape) -> LayerCost:
+    """x · γ with a learned per-channel γ (CaiT / ConvNeXt layer scale): no MACs; γ (C values)
+    is reported with the norm parameters (``bn_params``), not as a conv/linear weight."""
+    elems = numel(shape)
+    return LayerCost(
+        name=name, op="scale", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0, bn_params=shape[0],
+        act_read_elems=elems, act_write_elems=elems, elementwise_ops=elems, group="elementwise",
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ..ops import Activation, LayerCost, Shape
-from ..schema import between, fraction, meta
+from ..schema import between, fraction, meta, positive
 from ..width import SCALE, WidthPolicy, WidthRule, make_divisible, parse_width_policy
 
 

@@ -160,6 +160,21 @@ def expand_norm(b: Norm, ctx: BlockContext, shape: Shape, name: str) -> tuple[li
 
 
 @dataclass(frozen=True, kw_only=True)
+class LayerScale(Block):
+    """A learned per-channel scale γ (ConvNeXt, CaiT): an element-wise layer; γ is not folded
+    into a conv here because a residual add follows it."""
+
+    TYPE: ClassVar[str] = "layer_scale"
+    kind: str = "layer_scale"
+
+
+@register(LayerScale, "learned per-channel scale (layer scale)")
+def expand_layer_scale(b: LayerScale, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    layer = ops.layer_scale(name, b.kind, shape)
+    return [layer], layer.out_shape
+
+
+@dataclass(frozen=True, kw_only=True)
 class FC(Block):
     """Fully connected layer on the flattened input (classifier, V3 head)."""
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from .. import ops
 from ..ops import Activation, LayerCost, Shape
-from ..schema import Context, describe, meta, parse_record, positive
+from ..schema import Context, describe, fraction, meta, parse_record, positive
 from ..width import make_divisible
 from .base import BlockContext
 
@@ -39,7 +39,7 @@ class BlockSE:
     ``act``: the reduce activation, default the block's own; ``gate``: the expand activation.
     """
 
-    ratio: float = field(default=0.25, metadata=meta(check=positive))
+    ratio: float = field(default=0.25, metadata=meta(check=fraction))
     base: SEBase = "input"
     round: SERounding = "round"
     divisor: int | None = field(default=None, metadata=meta(check=positive))

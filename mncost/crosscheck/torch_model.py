@@ -18,8 +18,10 @@ from torch import nn
 
 from ..blocks import BlockContext
 from ..blocks.basic import Conv, Norm, Pool2d
+from ..blocks.composite import SE as SEBlock
+from ..blocks.composite import Ghost, Group, ghost_widths
 from ..blocks.mobilenet import DepthwiseSeparable, InvertedResidual
-from ..blocks.se import SE, SESize, se_size
+from ..blocks.se import SE, BlockSE, SESize, se_size
 from ..blocks.v4 import MQA, UIB, FusedIB
 from ..ops import canonical_activation, same_padding
 from ..spec import ArchSpec
@@ -276,6 +278,60 @@ class MQABlock(nn.Module):
         return self.add(y, x) if self.add is not None else y
 
 
+class GroupBlock(nn.Module):
+    """Inner blocks as children named like the walker's labels (INDEX or NAME), an optional
+    ``shortcut`` child holding the skip path's blocks, and the residual ``add``."""
+
+    def __init__(self, b: Group, ctx: BlockContext, cin: int) -> None:
+        super().__init__()
+        self.body = self._chain(self, b.blocks, ctx, cin)
+        self.out_channels = self._channels
+        self.skip: list[str] = []
+        if b.shortcut:
+            self.shortcut = nn.Module()
+            self.skip = self._chain(self.shortcut, b.shortcut, ctx, cin)
+        self.add = Add() if b.residual else None
+
+    def _chain(self, parent: nn.Module, blocks: Any, ctx: BlockContext, cin: int) -> list[str]:
+        names = []
+        channels = cin
+        for i, inner in enumerate(blocks):
+            module = BUILDERS[inner.TYPE](inner, ctx, channels)
+            channels = int(module.out_channels)  # type: ignore[arg-type]
+            name = inner.name or str(i)
+            parent.add_module(name, module)
+            names.append(name)
+        self._channels = channels
+        return names
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = apply(self, self.body, x)
+        if self.add is None:
+            return y
+        skip = apply(self.shortcut, self.skip, x) if self.skip else x
+        return self.add(y, skip)
+
+
+class GhostModule(nn.Module):
+    def __init__(self, b: Ghost, ctx: BlockContext, cin: int) -> None:
+        super().__init__()
+        self.out_channels = ctx.channels(b.out, b.width, cin)
+        primary, cheap = ghost_widths(self.out_channels, b.ratio)
+        self.primary = conv_layer(cin, primary, b.k, stride=b.stride, act=b.act, padding=b.k // 2)
+        self.cheap = conv_layer(primary, cheap, b.dw_k, groups=primary, act=b.act, padding=b.dw_k // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.primary(x)
+        return torch.cat([x1, self.cheap(x1)], dim=1)[:, : self.out_channels]
+
+
+def _se_block(b: SEBlock, ctx: BlockContext, cin: int) -> nn.Module:
+    size = se_size(BlockSE(ratio=b.ratio, base="expanded", round=b.round, divisor=b.divisor, act=b.act, gate=b.gate),
+                   ctx, in_channels=cin, channels=cin, block_act=b.act)
+    assert size is not None
+    return _single(SqueezeExcite(cin, size), cin)
+
+
 def _single(module: nn.Module, out_channels: int) -> nn.Module:
     module.out_channels = out_channels  # type: ignore[assignment]
     return module
@@ -296,6 +352,10 @@ def _pool2d(b: Pool2d, ctx: BlockContext, cin: int) -> nn.Module:
 BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
     "conv": _conv,
     "pool2d": _pool2d,
+    "group": GroupBlock,
+    "layer_scale": lambda b, ctx, cin: _single(LayerScale(cin), cin),
+    "ghost": GhostModule,
+    "se": _se_block,
     "norm": lambda b, ctx, cin: ChannelNorm(b, cin),
     "dwconv": lambda b, ctx, cin: _single(
         conv_layer(cin, cin, b.k, stride=b.stride, groups=cin, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), cin),
