@@ -115,14 +115,20 @@ def models(format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     from . import builtin
     from .spec import load_spec
 
+    from .walk import walk
+
     rows: list[dict[str, Any]] = []
     for name in builtin.spec_files():
         spec = load_spec(name)
+        layers = walk(spec).layers  # counts at α = 1 and the default resolution
         rows.append(
             {
                 "name": spec.name,
+                "family": spec.family,
                 "title": spec.title,
                 "resolution": spec.resolution,
+                "macs": sum(x.macs for x in layers),
+                "params": sum(x.params for x in layers),
                 "width_rules": ",".join(spec.width_rules),
                 "default_width_rule": spec.default_width_rule,
                 "published_macs": spec.published.macs,
@@ -131,7 +137,9 @@ def models(format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
                 "source": spec.source,
             }
         )
-    _list_output(rows, format, output, title="Built-in architectures", brief=("name", "title", "resolution", "width_rules", "published_macs", "published_params", "published_top1", "source"))
+    families = list(dict.fromkeys(row["family"] for row in rows))
+    rows.sort(key=lambda row: (not row["family"].startswith("MobileNet"), families.index(row["family"])))  # MobileNets first, then by family
+    _list_output(rows, format, output, title="Built-in architectures", brief=("family", "name", "resolution", "macs", "params", "width_rules", "published_top1", "source"))
 
 
 @app.command()

@@ -229,17 +229,19 @@ def attention_matmuls(
     key_dim: int,
     value_dim: int,
     materialize_scores: bool = True,
+    kv_heads: int = 1,
 ) -> LayerCost:
-    """Multi-query attention core: Q·Kᵀ then softmax then A·V.
+    """Attention core: Q·Kᵀ then softmax then A·V (multi-query: ``kv_heads`` = 1; multi-head:
+    ``kv_heads`` = ``heads``).
 
-    MACs = heads · Lq · Lk · d_k  +  heads · Lq · Lk · d_v  (shared K and V: one head).
-    Reads Q (heads·Lq·d_k), K (Lk·d_k), V (Lk·d_v); writes heads·Lq·d_v. When the
+    MACs = heads · Lq · Lk · d_k  +  heads · Lq · Lk · d_v.
+    Reads Q (heads·Lq·d_k), K (kv_heads·Lk·d_k), V (kv_heads·Lk·d_v); writes heads·Lq·d_v. When the
     attention matrix is materialized (no fused kernel) it is written once and read
     once more: + 2·heads·Lq·Lk. Softmax is heads·Lq·Lk element-wise ops.
     """
     scores = heads * q_len * kv_len
     macs = scores * key_dim + scores * value_dim
-    reads = heads * q_len * key_dim + kv_len * key_dim + kv_len * value_dim
+    reads = heads * q_len * key_dim + kv_heads * (kv_len * key_dim + kv_len * value_dim)
     writes = heads * q_len * value_dim
     if materialize_scores:
         reads += scores
@@ -331,4 +333,32 @@ def layer_scale(name: str, kind: str, shape: Shape) -> LayerCost:
     return LayerCost(
         name=name, op="scale", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0, bn_params=shape[0],
         act_read_elems=elems, act_write_elems=elems, elementwise_ops=elems, group="elementwise",
+    )
+
+
+def token_linear(name: str, kind: str, in_shape: Shape, out_features: int, *, bias: bool = True) -> LayerCost:
+    """A linear layer applied at every position of a C×H×W map (attention projections over
+    tokens): exactly a 1×1 conv, MACs = H·W·C·out, params = C·out (+ out); op ``fc``."""
+    c, h, w = in_shape
+    out_shape = (out_features, h, w)
+    return LayerCost(
+        name=name, op="fc", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=h * w * c * out_features,
+        params=c * out_features + (out_features if bias else 0), bn_params=0, act_read_elems=numel(in_shape),
+        act_write_elems=numel(out_shape), elementwise_ops=0,
+    )
+
+
+def linear_attention(name: str, kind: str, *, heads: int, length: int, dim: int) -> LayerCost:
+    """ReLU linear attention (EfficientViT-B's LiteMLA): per head kv = Kᵀ·[V, 1] then Q·kv,
+    then a division by the last column (element-wise).
+
+    MACs = heads · (L·d·(d+1) + L·d·(d+1)); reads Q, K, V (3·heads·L·d), writes heads·L·d;
+    the small d×(d+1) kv matrices are written and read once; ReLU on Q and K, the padding
+    and the normalising division are element-wise."""
+    kv = heads * dim * (dim + 1)
+    macs = 2 * heads * length * dim * (dim + 1)
+    return LayerCost(
+        name=name, op="attention", kind=kind, in_shape=(heads, length, dim), out_shape=(heads, length, dim), macs=macs,
+        params=0, bn_params=0, act_read_elems=3 * heads * length * dim + kv, act_write_elems=heads * length * dim + kv,
+        elementwise_ops=heads * length * (2 * dim + dim + 1), attention_macs=macs, group="attention",
     )

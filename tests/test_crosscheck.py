@@ -37,7 +37,7 @@ def test_every_builtin_grid_point_is_exact(point):
 def test_grid_covers_every_builtin_and_all_pinned_points():
     points = grid()
     assert {p[0] for p in points} == set(mncost.builtin.spec_files())
-    assert len(points) == 144 + 5 + 73  # MobileNet grids, V1-CIFAR widths, the zoo grids (mncost/reference/zoo_counts.json)
+    assert len(points) == 144 + 5 + 89  # MobileNet grids, V1-CIFAR widths, the zoo grids (mncost/reference/zoo_counts.json)
 
 
 def test_a_wrong_count_is_caught_and_named(monkeypatch):

@@ -145,6 +145,7 @@ class Norm(Block):
     ``groups`` groups): an element-wise layer of its own, never folded."""
 
     TYPE: ClassVar[str] = "norm"
+    ACCEPTS_FLAT: ClassVar[bool] = True  # a LayerNorm may follow a linear layer (EfficientViT's head)
     mode: Literal["layernorm", "groupnorm"] = "layernorm"
     groups: int = field(default=1, metadata=meta(check=positive))
     affine: bool = True

@@ -92,7 +92,7 @@ def reference_check(w: Walk) -> tuple[ReferenceCheck | None, str]:
             source="committed",
             totals=reference_totals(w, entry),
             layer_problems=tuple(problems),
-            note=f"committed counts from {versions}; regenerate with {meta['generated_by']}",
+            note=f"committed counts from {versions}; regenerate with {entry.get('generated_by', meta['generated_by'])}",
         ),
         "",
     )

@@ -19,6 +19,9 @@ from fvcore.nn.jit_handles import addmm_flop_jit, bmm_flop_jit, conv_flop_jit, g
 from torch import nn
 
 SDPA = "aten::scaled_dot_product_attention"
+# Operators whose MACs are attention MACs: the fused kernel, and the explicit products of
+# linear attention (EfficientViT-B); no other torch builder uses matmul/bmm.
+ATTENTION_OPS = ("scaled_dot_product_attention", "matmul", "bmm")
 
 # Operators that are not MACs under mncost's conventions (BatchNorm folded,
 # element-wise work reported apart) and so are ignored on purpose.
@@ -28,7 +31,7 @@ ELEMENTWISE_OPS = frozenset(
         "batch_norm", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "hardswish", "hardswish_",
         "hardsigmoid", "hardsigmoid_", "gelu", "silu", "silu_", "sigmoid", "sigmoid_", "add", "add_",
         "mul", "mul_", "adaptive_avg_pool2d", "avg_pool2d", "mean", "upsample_bilinear2d", "softmax",
-        "div", "dropout", "feature_dropout", "max_pool2d", "layer_norm", "group_norm", "constant_pad_nd", "pad",
+        "div", "dropout", "feature_dropout", "max_pool2d", "layer_norm", "group_norm", "constant_pad_nd", "pad", "permute", "chunk", "cat",
     )
 )
 
@@ -104,7 +107,7 @@ def count(model: nn.Module, input_shape: tuple[int, ...], layer_names: set[str])
         total = int(analysis.total())
         by_module = {name: int(value) for name, value in analysis.by_module().items()}
         attention = {
-            name: int(sum(v for op, v in ops.items() if op.endswith("scaled_dot_product_attention")))
+            name: int(sum(v for op, v in ops.items() if op.endswith(ATTENTION_OPS)))
             for name, ops in analysis.by_module_and_operator().items()
         }
         unsupported = dict(analysis.unsupported_ops())

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..blocks import BlockContext
+from ..blocks.attention import MHSA, LiteMLA
 from ..blocks.basic import Conv, Norm, Pool2d
 from ..blocks.composite import SE as SEBlock
 from ..blocks.composite import Ghost, Group, ghost_widths
@@ -144,6 +145,8 @@ class ChannelNorm(nn.Module):
         self.out_channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "layernorm" and x.dim() == 2:
+            return self.norm(x)
         if self.mode == "layernorm":
             return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         return self.norm(x)
@@ -325,6 +328,74 @@ class GhostModule(nn.Module):
         return torch.cat([x1, self.cheap(x1)], dim=1)[:, : self.out_channels]
 
 
+class TokenLinear(nn.Module):
+    """nn.Linear at every position of an N×C×H×W map, returning N×out×H×W (the walker's shape)."""
+
+    def __init__(self, cin: int, cout: int, bias: bool) -> None:
+        super().__init__()
+        self.linear = nn.Linear(cin, cout, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        return self.linear(x.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(n, -1, h, w)
+
+
+class MHSABlock(nn.Module):
+    """Linear QKV over the H·W tokens, scaled-dot-product attention per head, linear output."""
+
+    def __init__(self, b: MHSA, ctx: BlockContext, cin: int) -> None:
+        super().__init__()
+        self.out_channels = cin
+        self.heads, self.head_dim = cin // b.head_dim, b.head_dim
+        self.norm = nn.BatchNorm2d(cin) if b.norm == "batchnorm" else nn.Identity()
+        self.qkv = TokenLinear(cin, 3 * cin, b.qkv_bias)
+        self.attention = Attention()
+        self.proj = TokenLinear(cin, cin, b.proj_bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        qkv = self.qkv(self.norm(x)).reshape(n, 3, self.heads, self.head_dim, h * w)
+        q, k, v = (qkv[:, i].transpose(-1, -2) for i in range(3))
+        o = self.attention(q, k, v)  # n, heads, hw, head_dim
+        return self.proj(o.transpose(-1, -2).reshape(n, c, h, w))
+
+
+class LinearAttention(nn.Module):
+    """kv = relu(K)ᵀ·[V, 1], out = relu(Q)·kv, normalised by the last column (explicit matmuls)."""
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        q, k = F.relu(q), F.relu(k)
+        v = F.pad(v, (0, 1), mode="constant", value=1.0)
+        out = torch.matmul(q, torch.matmul(k.transpose(-1, -2), v))
+        return out[..., :-1] / (out[..., -1:] + 1e-5)
+
+
+class LiteMLABlock(nn.Module):
+    def __init__(self, b: LiteMLA, ctx: BlockContext, cin: int) -> None:
+        super().__init__()
+        self.out_channels = ctx.channels(b.out, b.width, cin)
+        self.head_dim = b.head_dim
+        total = cin // b.head_dim * b.head_dim
+        self.qkv = conv_layer(cin, 3 * total, 1, bn=False)
+        self.scales = list(b.scales)
+        for k in b.scales:
+            branch = nn.Module()
+            branch.dw = conv_layer(3 * total, 3 * total, k, groups=3 * total, bn=False)
+            branch.pw = conv_layer(3 * total, 3 * total, 1, groups=3 * (total // b.head_dim), bn=False)
+            self.add_module(f"aggreg{k}", branch)
+        self.attention = LinearAttention()
+        self.proj = conv_layer((1 + len(b.scales)) * total, self.out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        qkv = self.qkv(x)
+        parts = [qkv] + [getattr(self, f"aggreg{k}").pw(getattr(self, f"aggreg{k}").dw(qkv)) for k in self.scales]
+        multi = torch.cat(parts, dim=1).reshape(n, -1, 3 * self.head_dim, h * w).transpose(-1, -2)
+        q, k, v = multi.chunk(3, dim=-1)
+        o = self.attention(q, k, v)  # n, heads, hw, head_dim
+        return self.proj(o.transpose(-1, -2).reshape(n, -1, h, w))
+
+
 def _se_block(b: SEBlock, ctx: BlockContext, cin: int) -> nn.Module:
     size = se_size(BlockSE(ratio=b.ratio, base="expanded", round=b.round, divisor=b.divisor, act=b.act, gate=b.gate),
                    ctx, in_channels=cin, channels=cin, block_act=b.act)
@@ -353,6 +424,8 @@ BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
     "conv": _conv,
     "pool2d": _pool2d,
     "group": GroupBlock,
+    "mhsa": MHSABlock,
+    "lite_mla": LiteMLABlock,
     "layer_scale": lambda b, ctx, cin: _single(LayerScale(cin), cin),
     "ghost": GhostModule,
     "se": _se_block,

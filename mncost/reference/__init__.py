@@ -22,7 +22,8 @@ def counts() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((FOLDER / "reference_counts.json").read_text(encoding="utf-8"))
     zoo = FOLDER / "zoo_counts.json"
     if zoo.is_file():
-        data["entries"] = data["entries"] + json.loads(zoo.read_text(encoding="utf-8"))["entries"]
+        zoo_entries = [{**e, "generated_by": "mncost/reference/zoo.py"} for e in json.loads(zoo.read_text(encoding="utf-8"))["entries"]]
+        data["entries"] = data["entries"] + zoo_entries
     return data
 
 

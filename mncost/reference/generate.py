@@ -245,7 +245,9 @@ def build(spec: str, width_rule: str, alpha: float) -> Tuple[nn.Module, str, str
         return (_gen_mobilenet_v4(variant, channel_multiplier=alpha, pretrained=False, num_classes=NUM_CLASSES),
                 f"timm.{variant}",
                 f"timm.models.mobilenetv3._gen_mobilenet_v4('{variant}', channel_multiplier={_fmt_alpha(alpha)})")
-    raise ValueError(spec)
+    from . import zoo  # the other backbones (raises ValueError for unknown specs too)
+
+    return zoo.build(spec, alpha)
 
 
 V4_VARIANTS = {

@@ -92,6 +92,10 @@ _add("ghostnet", _by_alpha({0.5: ("timm", "ghostnet_050"), 1.0: ("timm", "ghostn
      [(0.5, 224), (1.0, 224), (1.3, 224), (1.0, 192)])
 for _s in range(5):
     _add(f"mobileone-s{_s}", _timm(f"mobileone_s{_s}", reparameterize=True), "timm", [(1.0, 224), (1.0, 256)])
+for _v in ("t8", "s12", "sa12", "sa24", "sa36"):
+    _add(f"fastvit-{_v}", _timm(f"fastvit_{_v}", reparameterize=True), "timm", [(1.0, 256), (1.0, 224)])
+for _v in ("b1", "b2", "b3"):
+    _add(f"efficientvit-{_v}", _timm(f"efficientvit_{_v}"), "timm", [(1.0, 224), (1.0, 256)])
 _add("convnext-atto", _timm("convnext_atto"), "timm", [(1.0, 224), (1.0, 288)])
 _add("convnext-small", _timm("convnext_small"), "timm", [(1.0, 224), (1.0, 288)])
 
@@ -119,7 +123,30 @@ def count(spec: str, alpha: float, resolution: int) -> dict[str, Any]:
     }
     if counts["attention_ops"]:
         entry["attention_path"] = "+".join(counts["attention_ops"])
+        entry["attention_macs_flop_counter"] = flop_counter_attention_macs(model, resolution)
+        if entry["attention_macs_flop_counter"] != entry["attention_macs"]:
+            g.UNEXPECTED[f"{spec}/r={resolution}"] = {"attention MACs differ from FlopCounterMode": entry["attention_macs_flop_counter"]}
     return entry
+
+
+def flop_counter_attention_macs(model: Any, resolution: int) -> int:
+    """Attention MACs by an independent counter: torch.utils.flop_counter.FlopCounterMode with
+    timm's fused attention turned off, so Q·Kᵀ and A·V run as aten.bmm; MACs = bmm FLOPs / 2."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    modules = [m for m in model.modules() if hasattr(m, "fused_attn")]
+    old = [m.fused_attn for m in modules]
+    try:
+        for m in modules:
+            m.fused_attn = False
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            model(torch.zeros(1, 3, resolution, resolution))
+        flops = counter.get_flop_counts()["Global"]
+        return int(flops.get(torch.ops.aten.bmm, 0)) // 2
+    finally:
+        for m, o in zip(modules, old):
+            m.fused_attn = o
 
 
 def main(argv: list[str] | None = None) -> int:
