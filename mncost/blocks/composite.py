@@ -49,7 +49,7 @@ class Group(Block):
     group may not contain strides (write the downsampling group once, then the repeats)."""
 
     TYPE: ClassVar[str] = "group"
-    blocks: tuple[Block, ...] = field(default=(), metadata=meta(parse=parse_blocks))
+    blocks: tuple[Block, ...] = field(metadata=meta(parse=parse_blocks))
     shortcut: tuple[Block, ...] = field(default=(), metadata=meta(parse=parse_optional_blocks))
     residual: bool = False
     kind: str = "group"
