@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .errors import MncostError, OptionError
+from .output import output_path
 from .render import Format
 
 app = typer.Typer(
@@ -38,7 +39,7 @@ WidthRuleOpt = Annotated[Optional[str], typer.Option("--width-rule", help="Chann
 BnOpt = Annotated[bool, typer.Option("--include-bn-params", help="Count BatchNorm parameters in params and weight bytes (default: folded, reported apart).")]
 FusedAttnOpt = Annotated[bool, typer.Option("--fused-attention", help="Attention runs as one fused kernel: the attention matrix never goes to memory.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", dir_okay=True)]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", parser=output_path, metavar="PATH")]
 
 
 def _print_version(value: bool) -> None:
@@ -406,6 +407,9 @@ def report_command(
     model: Annotated[Optional[str], typer.Argument(help="Model to report on (or use --sweep / --ridge).")] = None,
     sweep: Annotated[bool, typer.Option("--sweep", help="Report a sweep (models × α × resolution × hardware) instead of one model.")] = False,
     ridge: Annotated[bool, typer.Option("--ridge", help="Report a ridge-point sweep instead of one model.")] = False,
+    pick: Annotated[bool, typer.Option("--pick", help="Report `mncost pick` (needs --budget-ms): top-1 against latency with the budget line.")] = False,
+    budget_ms: Annotated[Optional[float], typer.Option("--budget-ms", help="Latency budget for --pick, in milliseconds.")] = None,
+    min_top1: Annotated[Optional[float], typer.Option("--min-top1", help="For --pick: only configurations with at least this published top-1 (%).")] = None,
     models: ModelsOpt = None,
     alpha: Annotated[str, typer.Option("--alpha", "-a", help="α: one value for a model report, a list or range for --sweep.")] = "1.0",
     resolution: ResolutionsOpt = None,
@@ -425,8 +429,8 @@ def report_command(
     from . import report
     from .output import check_report_folder, write_folder_atomic
 
-    if (model is not None) + sweep + ridge != 1:
-        raise OptionError("give exactly one of MODEL, --sweep or --ridge")
+    if (model is not None) + sweep + ridge + pick != 1:
+        raise OptionError("give exactly one of MODEL, --sweep, --ridge or --pick")
     check_report_folder(output_dir, force=force)
     argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith("mncost") else None
     if model is not None:
@@ -441,6 +445,10 @@ def report_command(
         result = run_analysis(model, hw or "cpu", alpha=alphas[0], resolution=resolutions[0], rho=rhos[0], batch=batch,
                               width_rule=width_rule, include_bn_params=include_bn_params, fused_attention=fused_attention)
         write_folder_atomic(output_dir, lambda folder: report.model_report(result, folder, argv), force=force)
+    elif pick:
+        from .pick_cli import pick_folder
+
+        pick_folder(output_dir, budget_ms, hw, min_top1, models, force, argv)
     elif sweep:
         df = _run_sweep(models, alpha, resolution, rho, hw or "all", width_rule, batch, include_bn_params, rank_by)
         write_folder_atomic(output_dir, lambda folder: report.sweep_report(df, folder, rank_by, argv), force=force)
@@ -471,7 +479,7 @@ def fit_command(
     ridge: Annotated[Optional[float], typer.Option("--ridge", help="Also score the plain roofline at this fixed ridge point (MACs/byte), e.g. a paper's.")] = None,
     select: Annotated[bool, typer.Option("--select", help="Also choose a refinement by nested leave-one-out (slower).")] = False,
     format: FormatOpt = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.", parser=output_path, metavar="PATH")] = None,
 ) -> None:
     """Fit a hardware profile to measured latencies: ridge point, r_s of the roofline and of MACs, errors, all also leave-one-out."""
     from .fidelity import require
@@ -506,7 +514,7 @@ def calibrate_command(
     threads: ThreadsOpt = None,
     quick: QuickOpt = False,
     name: Annotated[str, typer.Option("--name", help="Name of the written profile.")] = "local-cpu",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).", parser=output_path, metavar="PATH")] = None,
 ) -> None:
     """Measure this machine's achievable MAC/s (large fp32 matmul) and memory bandwidth (large copies) with torch."""
     from .fidelity import require
@@ -601,7 +609,7 @@ app.add_typer(fidelity_app, name="fidelity")
 
 @fidelity_app.command("paper")
 def fidelity_paper(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).")] = Path("reports/fidelity/paper.md"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).", parser=output_path, metavar="PATH")] = Path("reports/fidelity/paper.md"),
     select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice (about two minutes).")] = True,
 ) -> None:
     """Score MACs, the plain roofline and its refinements on the MobileNetV4 paper's measurements (Table 6), leave-one-out."""
@@ -679,7 +687,16 @@ def _one_line_warning(message: Any, category: type[Warning], filename: str, line
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every error into one stderr line."""
+    from .output import interrupt_on_signals
+
+    with interrupt_on_signals():  # SIGINT/SIGTERM/SIGHUP unwind (temporaries removed), then one line
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     import warnings
+
+    from .output import Interrupted, os_error_message
 
     click = _click_exceptions()
     warnings.showwarning = _one_line_warning
@@ -702,7 +719,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # a bug: say so briefly, traceback only on request
+        message = os_error_message(exc) if isinstance(exc, OSError) else None
+        if message is not None:  # a full disk, a read-only folder, no permission: the user's to fix
+            print(f"error: {message}", file=sys.stderr)
+            return 2
         if _state["debug"]:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} — this is a bug in mncost; please report it (rerun with --debug for the traceback)", file=sys.stderr)
@@ -712,3 +736,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+from . import pick_cli as _pick_cli  # noqa: E402,F401  (registers `mncost pick` on the app)

@@ -48,3 +48,11 @@ class OptionError(MncostError):
 
 class MissingExtraError(MncostError):
     """An optional dependency (torch, fvcore, matplotlib) is not installed."""
+
+
+class AccuracyError(MncostError):
+    """An accuracy table (CSV of published top-1 numbers) has a bad row."""
+
+
+class OutputError(MncostError):
+    """A result cannot be written where asked: not a regular file, no space, no permission."""

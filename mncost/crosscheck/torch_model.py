@@ -21,6 +21,7 @@ from ..blocks.basic import Conv, Pool2d
 from ..blocks.mobilenet import DepthwiseSeparable, InvertedResidual
 from ..blocks.se import SE, SESize, se_size
 from ..blocks.v4 import MQA, UIB, FusedIB
+from ..errors import SpecError
 from ..ops import canonical_activation, same_padding
 from ..spec import ArchSpec
 from ..walk import block_instances, make_context
@@ -296,6 +297,8 @@ from . import torch_zoo  # noqa: E402  (the zoo's builders use the pieces above)
 
 BUILDERS.update(torch_zoo.BUILDERS)
 
+_BARE_MODULE = nn.Module()  # the attribute names a block name must not take
+
 
 class SpecNet(nn.Module):
     """The blocks in order; ``named_modules`` paths are mncost layer names.
@@ -307,7 +310,7 @@ class SpecNet(nn.Module):
     def __init__(self, spec: ArchSpec, *, alpha: float = 1.0, width_rule: str | None = None) -> None:
         super().__init__()
         ctx = make_context(spec, alpha=alpha, width_rule=width_rule)
-        self.order: list[str] = []
+        self._layer_order: list[str] = []
         channels = spec.in_channels
         for label, block in block_instances(spec):
             builder = BUILDERS.get(block.TYPE)
@@ -317,14 +320,18 @@ class SpecNet(nn.Module):
             channels = int(module.out_channels)  # type: ignore[arg-type]
             parent: nn.Module = self
             parts = label.split(".")
+            reserved = [p for p in parts if hasattr(_BARE_MODULE, p)]
+            if reserved:
+                raise SpecError(f"block name {label!r}: {reserved[0]!r} is an attribute of torch modules, so crosscheck cannot build it; rename the block",
+                                file=spec.file, key=block.where, line=block.line)
             for part in parts[:-1]:
                 if not hasattr(parent, part):
                     parent.add_module(part, nn.Module())
                 parent = getattr(parent, part)
             parent.add_module(parts[-1], module)
-            self.order.append(label)
+            self._layer_order.append(label)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for label in self.order:
+        for label in self._layer_order:
             x = self.get_submodule(label)(x)
         return x
