@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +55,11 @@ class AnalysisResult:
     profile: HardwareProfile
     layers: tuple[LayerTiming, ...]
     totals: Totals
+    unhandled_ops: dict[str, int] = field(default_factory=dict)  # ONNX graphs: op → nodes not counted
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON schema of ``mncost analyze --format json``."""
+        extra = {"unhandled_ops": dict(self.unhandled_ops)} if self.unhandled_ops else {}
         return {
             "model": self.model,
             "hardware": self.hardware,
@@ -75,6 +77,7 @@ class AnalysisResult:
             },
             "totals": asdict(self.totals),
             "layers": [layer_dict(layer) for layer in self.layers],
+            **extra,
         }
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -158,8 +161,15 @@ def analyze(
     ``model`` is a built-in name (``"v3-large"``), a spec path or an ArchSpec;
     ``hw`` a built-in profile name, a profile path or a HardwareProfile.
     """
-    spec = model if isinstance(model, ArchSpec) else load_spec(model)
     profile = hw if isinstance(hw, HardwareProfile) else load_hardware(hw)
     conventions = Conventions(include_bn_params=include_bn_params, fused_attention=fused_attention)
+    if not isinstance(model, ArchSpec) and str(model).lower().endswith(".onnx"):  # bring your own model
+        from dataclasses import replace
+
+        from .graph.count import graph_walk
+
+        gw, mapped = graph_walk(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)
+        return replace(analyze_walk(gw, profile, batch=batch, conventions=conventions), unhandled_ops=dict(mapped.unhandled))
+    spec = model if isinstance(model, ArchSpec) else load_spec(model)
     w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, fused_attention=fused_attention)
     return analyze_walk(w, profile, batch=batch, conventions=conventions)

@@ -34,13 +34,15 @@ def canonical_activation(name: str) -> str:
     """
     return ACTIVATION_ALIASES.get(name, name)
 
-Op = Literal["conv", "pwconv", "dwconv", "fc", "se_fc", "attention", "pool", "add", "scale", "upsample", "norm", "blur"]
+Op = Literal["conv", "pwconv", "dwconv", "fc", "se_fc", "attention", "pool", "add", "scale", "upsample",
+             "deconv", "act", "norm", "softmax", "eltwise", "move", "blur"]  # deconv..move: layers of ONNX graphs
 """What a layer computes. Every layer is made by one function of this module, which sets it."""
 OPS: tuple[str, ...] = get_args(Op)
 
-MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention", "blur"})
-"""Ops whose MACs fvcore counts (conv, linear, the attention matmuls by mncost's handle, and the
-fixed-filter depthwise conv of a blur pool, which is a convolution to fvcore)."""
+MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention", "deconv", "blur"})
+"""Ops whose MACs fvcore counts (conv, linear, the attention matmuls by mncost's handle, the ONNX
+graphs' transposed convs, and the fixed-filter depthwise conv of a blur pool, which is a
+convolution to fvcore)."""
 
 Group = Literal["dense", "depthwise", "attention", "se", "elementwise"]
 """The layer groups of the refinements' per-group slowdowns: dense = full, pointwise and
@@ -261,6 +263,136 @@ def attention_matmuls(
         attention_macs=macs,
         group="attention",
     )
+
+
+# -- Layers read from ONNX graphs (mncost.graph): what the spec blocks never make ----------
+# Shapes come from the graph (shape inference), so these take them instead of
+# recomputing them; the counting conventions are the ones above.
+
+
+def conv_from_graph(
+    name: str,
+    kind: str,
+    in_shape: Shape,
+    out_shape: Shape,
+    weight_shape: Shape,
+    *,
+    groups: int,
+    bias: bool,
+    act: str = "none",
+    transposed: bool = False,
+    op: Op | None = None,
+    group: Group | None = None,
+) -> LayerCost:
+    """Any convolution (kernel, strides, pads, dilations already in the shapes).
+
+    MACs = weight elements · output positions (= C_out·H_out·W_out·(C_in/groups)·kh·kw);
+    transposed: weight elements · input positions (= C_in·H_in·W_in·(C_out/groups)·kh·kw).
+    params = weight elements (+ C_out bias).
+    """
+    weights = numel(weight_shape)
+    c_out = out_shape[0]
+    positions = numel(in_shape[1:]) if transposed else numel(out_shape[1:])
+    if op is None:
+        if transposed:
+            op = "deconv"
+        elif groups > 1 and groups == in_shape[0] == c_out:
+            op = "dwconv"
+        elif all(k == 1 for k in weight_shape[2:]):
+            op = "pwconv"
+        else:
+            op = "conv"
+    out_elems = numel(out_shape)
+    return LayerCost(
+        name=name, op=op, kind=kind, in_shape=in_shape, out_shape=out_shape, macs=weights * positions,
+        params=weights + (c_out if bias else 0), bn_params=0, act_read_elems=numel(in_shape), act_write_elems=out_elems,
+        elementwise_ops=out_elems if act != "none" else 0, group=group or ("depthwise" if op == "dwconv" else "dense"),
+    )
+
+
+def matmul(
+    name: str,
+    kind: str,
+    a_shape: Shape,
+    b_shape: Shape,
+    out_shape: Shape,
+    *,
+    weight: bool,
+    bias: int = 0,
+    act: str = "none",
+) -> LayerCost:
+    """A·B over the trailing two axes (leading axes broadcast): MACs = output elements · K.
+
+    ``weight``: B is a learned matrix (a token-wise linear layer: params = B + bias, reads A);
+    otherwise both are activations (Q·Kᵀ, A·V: attention MACs, reads A and B).
+    """
+    k = a_shape[-1] if a_shape else 1
+    out_elems = numel(out_shape)
+    macs = out_elems * k
+    return LayerCost(
+        name=name, op="fc" if weight else "attention", kind=kind, in_shape=a_shape, out_shape=out_shape, macs=macs,
+        params=numel(b_shape) + bias if weight else 0, bn_params=0,
+        act_read_elems=numel(a_shape) + (0 if weight else numel(b_shape)), act_write_elems=out_elems,
+        elementwise_ops=out_elems if act != "none" else 0, attention_macs=0 if weight else macs,
+        group="dense" if weight else "attention",
+    )
+
+
+def window_pool(name: str, kind: str, in_shape: Shape, out_shape: Shape, window: int) -> LayerCost:
+    """Max / average pooling over a window: one op per window element per output, no MACs."""
+    return LayerCost(
+        name=name, op="pool", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=0, bn_params=0,
+        act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=numel(out_shape) * window,
+        group="elementwise",
+    )
+
+
+def elementwise(
+    name: str,
+    kind: str,
+    in_elems: int,
+    in_shape: Shape,
+    out_shape: Shape,
+    *,
+    op: Op,
+    ops_per_elem: int = 1,
+    params: int = 0,
+    bn_params: int = 0,
+    group: Group = "elementwise",
+) -> LayerCost:
+    """An element-wise layer (activation, arithmetic, norm, softmax) that runs alone:
+    reads its ``in_elems`` activation elements, writes its output, ``ops_per_elem`` per output element."""
+    out_elems = numel(out_shape)
+    return LayerCost(
+        name=name, op=op, kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=params, bn_params=bn_params,
+        act_read_elems=in_elems, act_write_elems=out_elems, elementwise_ops=ops_per_elem * out_elems, group=group,
+    )
+
+
+def data_movement(name: str, kind: str, in_elems: int, in_shape: Shape, out_shape: Shape, *, out_elems: int | None = None) -> LayerCost:
+    """Transpose, concat, slice, pad, gather…: bytes moved (reads its inputs, writes its outputs), no MACs, no ops."""
+    return LayerCost(
+        name=name, op="move", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=0, bn_params=0,
+        act_read_elems=in_elems, act_write_elems=numel(out_shape) if out_elems is None else out_elems, elementwise_ops=0,
+        group="elementwise",
+    )
+
+
+def fold_affine(layer: LayerCost, folded_params: int) -> LayerCost:
+    """``layer`` with a folded per-channel affine (BN, layer scale) in its ``bn_params``."""
+    from dataclasses import replace
+
+    return replace(layer, bn_params=layer.bn_params + folded_params)
+
+
+def with_group(layer: LayerCost, group: Group, op: Op | None = None) -> LayerCost:
+    """``layer`` re-labelled as part of a structure found around it (a squeeze-excite)."""
+    from dataclasses import replace
+
+    return replace(layer, group=group, op=op or layer.op)
+
+
+# -- Layers of the zoo's blocks (pooling, anti-aliasing, norms, attention variants) ----------
 
 
 def pool_out_size(size: int, k: int, stride: int, padding: int, ceil_mode: bool) -> int:

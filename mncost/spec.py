@@ -162,7 +162,11 @@ _load_builtin = lru_cache(maxsize=64)(load_spec_file)  # built-ins are parsed on
 
 
 def load_spec(model: str | Path) -> ArchSpec:
-    """A built-in name (``v3-large``) or the path of a spec YAML file."""
+    """A built-in name (``v3-large``), the path of a spec YAML file, or an ONNX file (imported as a spec)."""
+    if str(model).lower().endswith(".onnx"):
+        from .graph.importer import import_spec
+
+        return import_spec(model)  # type: ignore[no-any-return]
     files = builtin.spec_files()
     load = load_spec_file if isinstance(model, Path) or builtin.is_path(str(model)) else _load_builtin
     return builtin.resolve(model, files, load, folder="specs", what="model", listing="built-in models", file_kind="spec", error=SpecError)

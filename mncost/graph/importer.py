@@ -1,0 +1,364 @@
+"""``mncost import model.onnx``: an ONNX graph written back as an architecture spec.
+
+The mapped layers are read as a chain of the spec vocabulary's blocks — inverted
+residuals (with SE), depthwise-separable blocks, UIB, FusedIB, and the single
+conv / dwconv / pwconv / pool / fc layers — each with a comment naming the ONNX
+nodes it came from. Every width is written ``fixed``: a graph holds one width, so
+``--alpha`` changes nothing until the user writes a width rule into the file.
+
+The spec is then walked and compared with the graph layer by layer (MACs, params,
+BN params, traffic, element-wise ops); a spec that would count differently is never
+written. What has no block in the vocabulary (multi-query attention, a residual
+add with no block around it, non-square kernels, folded-BN biases inside
+bottlenecks) is an error naming the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..ops import ACTIVATIONS, LayerCost, same_padding
+from .loader import Graph, GraphError, Node, load_graph
+from .mapping import Mapped, map_graph
+
+
+@dataclass
+class _Layer:
+    cost: LayerCost
+    node: Node | None
+    act: str
+
+    @property
+    def op(self) -> str:
+        return self.cost.op
+
+    @property
+    def c_in(self) -> int:
+        return self.cost.in_shape[0]
+
+    @property
+    def c_out(self) -> int:
+        return self.cost.out_shape[0]
+
+    @property
+    def bias(self) -> bool:
+        return self.node is not None and len(self.node.inputs) > 2 and bool(self.node.inputs[2])
+
+    @property
+    def bn(self) -> bool:
+        return self.cost.bn_params > 0
+
+    def conv_attrs(self, graph: Graph) -> tuple[int, int, int, int] | None:
+        """(k, stride, padding, groups) of a square, symmetric, undilated conv; None otherwise."""
+        node = self.node
+        if node is None or node.op != "Conv":
+            return None
+        w = graph.shape(node.inputs[1])
+        strides = node.attrs.get("strides", (1, 1))
+        pads = node.attrs.get("pads", (0, 0, 0, 0))
+        if len(w) != 4 or w[2] != w[3] or len(set(strides)) != 1 or len(set(pads)) != 1 or set(node.attrs.get("dilations", (1, 1))) != {1}:
+            return None
+        if node.attrs.get("auto_pad", "NOTSET") != "NOTSET":
+            return None
+        return int(w[2]), int(strides[0]), int(pads[0]), int(node.attrs.get("group", 1))
+
+
+def _fail(graph: Graph, layer: _Layer, why: str) -> GraphError:
+    return GraphError(f"cannot import node {layer.cost.name!r} ({layer.node.op if layer.node else layer.op}): {why}", file=graph.file)
+
+
+class _Reader:
+    def __init__(self, graph: Graph, mapped: Mapped) -> None:
+        self.g = graph
+        by_name = {n.name: n for n in graph.nodes}
+        self.layers = [_Layer(c, by_name.get(c.name), mapped.acts.get(c.name, "none")) for c in mapped.layers]
+        self.se: dict[str, Any] | None = None
+
+    def at(self, i: int, *ops_: str) -> _Layer | None:
+        if i < len(self.layers) and self.layers[i].op in ops_:
+            return self.layers[i]
+        return None
+
+    def act(self, layer: _Layer) -> str:
+        if layer.act not in ACTIVATIONS:
+            raise _fail(self.g, layer, f"activation {layer.act!r} has no spec name (spec activations: {', '.join(ACTIVATIONS)})")
+        return layer.act
+
+    def plain(self, layer: _Layer, *, bn: bool = True, act: bool | None = None, dw: bool | None = None) -> tuple[int, int, int, int] | None:
+        """(k, stride, padding, groups) when ``layer`` is a conv of the kind a block makes."""
+        attrs = layer.conv_attrs(self.g)
+        if attrs is None or layer.bias or layer.bn != bn:
+            return None
+        if act is not None and (layer.act != "none") != act:
+            return None
+        k, _, pad, groups = attrs
+        if pad != same_padding(k):
+            return None
+        if dw is not None and (layer.op == "dwconv") != dw:
+            return None
+        return attrs
+
+    def squeeze_excite(self, i: int, channels: int) -> int:
+        """Layers of an SE at ``i`` on ``channels`` (0 when none); records the spec-level SE settings."""
+        pool, reduce, expand, scale = (self.layers[i + j] if i + j < len(self.layers) else None for j in range(4))
+        if not (pool and reduce and expand and scale) or (pool.op, reduce.op, expand.op, scale.op) != ("pool", "se_fc", "se_fc", "scale"):
+            return 0
+        if pool.c_in != channels:
+            return 0
+        settings = {"ratio": 0.25, "act": self.act(reduce), "gate": self.act(expand), "squeeze": reduce.c_out, "channels": channels}
+        if self.se is None:
+            self.se = settings
+        return 4
+
+    def residual(self, i: int, c_in: int, c_out: int, stride: int) -> tuple[int, bool]:
+        add = self.at(i, "add")
+        if add is not None and stride == 1 and c_in == c_out:
+            return 1, True
+        return 0, False
+
+    def block(self, i: int) -> tuple[dict[str, Any], int]:
+        """The block that starts at layer ``i`` and how many layers it spans."""
+        first = self.layers[i]
+        # inverted residual: [pw expand, act] → dw k×k (act) → [SE] → pw project (linear) → [add]
+        j = i
+        expand = self.at(j, "pwconv")
+        if expand is not None and self.plain(expand, act=True, dw=False) and expand.conv_attrs(self.g)[3] == 1 and self.at(j + 1, "dwconv"):  # type: ignore[index]
+            j += 1
+        else:
+            expand = None
+        dw = self.at(j, "dwconv")
+        if dw is not None and self.plain(dw, act=True, dw=True):
+            k, stride, _, _ = dw.conv_attrs(self.g)  # type: ignore[misc]
+            se = self.squeeze_excite(j + 1, dw.c_out)
+            project = self.at(j + 1 + se, "pwconv")
+            c_in = expand.c_in if expand else dw.c_in
+            if (project is not None and self.plain(project, act=False, dw=False) and project.conv_attrs(self.g)[3] == 1  # type: ignore[index]
+                    and (expand is None or (expand.act == dw.act and expand.c_out != c_in))):
+                n_add, skip = self.residual(j + 2 + se, c_in, project.c_out, stride)
+                block = {"type": "ir", "k": k, "stride": stride, "exp": dw.c_out, "out": project.c_out, "act": self.act(dw)}
+                if se:
+                    block["se"] = True
+                if not skip and stride == 1 and c_in == project.c_out:
+                    block["skip"] = False
+                return block, j + 2 + se + n_add - i
+            # depthwise-separable: dw (act) → [SE] → pw (act or linear) → [add]
+            if expand is None and project is None and (pw := self.at(j + 1 + se, "pwconv")) is not None and self.plain(pw, dw=False) \
+                    and pw.conv_attrs(self.g)[3] == 1 and pw.act in ("none", dw.act):  # type: ignore[index]
+                n_add, skip = self.residual(j + 2 + se, dw.c_in, pw.c_out, stride)
+                block = {"type": "dsconv", "k": k, "stride": stride, "out": pw.c_out, "act": self.act(dw)}
+                if pw.act == "none":
+                    block["pw_act"] = False
+                if se:
+                    block["se"] = True
+                if skip:
+                    block["skip"] = True
+                return block, j + 2 + se + n_add - i
+        # UIB: [dw start, linear] → pw expand (act) → [dw mid (act)] → pw project (linear) → [add]
+        j = i
+        start = self.at(j, "dwconv")
+        if start is not None and self.plain(start, act=False, dw=True):
+            j += 1
+        else:
+            start = None
+        expand = self.at(j, "pwconv")
+        if expand is not None and self.plain(expand, act=True, dw=False) and expand.conv_attrs(self.g)[3] == 1:  # type: ignore[index]
+            mid = self.at(j + 1, "dwconv")
+            if mid is not None and not self.plain(mid, act=True, dw=True):
+                mid = None
+            project = self.at(j + 1 + (mid is not None), "pwconv")
+            if project is not None and self.plain(project, act=False, dw=False) and project.conv_attrs(self.g)[3] == 1:  # type: ignore[index]
+                c_in = (start or expand).c_in
+                stride = (mid or start).conv_attrs(self.g)[1] if (mid or start) else 1  # type: ignore[union-attr,index]
+                if start and mid and start.conv_attrs(self.g)[1] != 1:  # type: ignore[index]
+                    stride = -1
+                if stride > 0 and (start or mid or self.at(j + 2, "add")):  # an FFN UIB only with its residual
+                    end = j + 2 + (mid is not None)
+                    n_add, skip = self.residual(end, c_in, project.c_out, stride)
+                    block = {"type": "uib", "start_dw": start.conv_attrs(self.g)[0] if start else 0,  # type: ignore[index]
+                             "mid_dw": mid.conv_attrs(self.g)[0] if mid else 0, "expand": round(expand.c_out / c_in, 6),  # type: ignore[index]
+                             "out": project.c_out, "stride": stride, "act": self.act(expand)}
+                    if project.cost.bn_params == 3 * project.c_out:
+                        block["layer_scale"] = True
+                    if not skip and stride == 1 and c_in == project.c_out:
+                        block["skip"] = False
+                    return block, end + n_add - i
+        # FusedIB: k×k conv expansion (act) → pw project (linear) → [add]
+        attrs = self.plain(first, act=True, dw=False)
+        project = self.at(i + 1, "pwconv")
+        if attrs and attrs[3] == 1 and attrs[0] > 1 and project is not None and self.plain(project, act=False, dw=False) \
+                and self.at(i + 2, "add"):
+            n_add, skip = self.residual(i + 2, first.c_in, project.c_out, attrs[1])
+            if skip:
+                return {"type": "fused_ib", "k": attrs[0], "expand": round(first.c_out / first.c_in, 6), "out": project.c_out,
+                        "stride": attrs[1], "act": self.act(first)}, 3
+        if first.op in ("conv", "dwconv", "pwconv"):
+            return self.single_conv(first), 1
+        if first.op == "pool" and first.node is not None and first.node.op in ("GlobalAveragePool", "ReduceMean") and first.cost.group != "se":
+            return {"type": "pool"}, 1
+        if first.op == "fc":
+            block = {"type": "fc", "out": first.c_out}
+            if not (first.node and len(first.node.inputs) > 2 and first.node.inputs[2]):
+                block["bias"] = False
+            if first.act != "none":
+                block["act"] = self.act(first)
+            return block, 1
+        raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; max pooling, "
+                                   "element-wise layers and residual adds outside a block have no block yet)")
+
+    def single_conv(self, layer: _Layer) -> dict[str, Any]:
+        attrs = layer.conv_attrs(self.g)
+        if attrs is None:
+            raise _fail(self.g, layer, "only square, symmetric, undilated convolutions have a spec block")
+        k, stride, pad, groups = attrs
+        if layer.op == "dwconv":
+            block: dict[str, Any] = {"type": "dwconv", "k": k, "stride": stride}
+        elif layer.op == "pwconv" and pad == 0 and stride == 1:
+            block = {"type": "pwconv", "out": layer.c_out}
+        else:
+            block = {"type": "conv", "out": layer.c_out, "k": k, "stride": stride}
+        if groups != 1 and layer.op != "dwconv":
+            block["groups"] = groups
+        if pad != same_padding(k) and block["type"] != "pwconv":
+            block["padding"] = pad
+        if layer.bias:
+            block["bias"] = True
+        if layer.cost.bn_params != (2 * layer.c_out):
+            if layer.cost.bn_params:
+                raise _fail(self.g, layer, f"its folded affine has {layer.cost.bn_params} parameters; a spec conv folds 0 or one BN ({2 * layer.c_out})")
+            block["bn"] = False
+        if layer.act != "none":
+            block["act"] = self.act(layer)
+        return block
+
+    def blocks(self) -> list[tuple[dict[str, Any], list[str], tuple[int, ...]]]:
+        for layer in self.layers:
+            if layer.op == "attention":
+                raise _fail(self.g, layer, "attention has no importer yet (the mqa block's projections are not matched); analyze the .onnx file itself")
+        out = []
+        i = 0
+        while i < len(self.layers):
+            block, span = self.block(i)
+            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], self.layers[i].cost.in_shape))
+            i += span
+        return out
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return v
+    return str(v)
+
+
+def _printable(text: str) -> str:
+    """Names from the file are data: no control characters reach the YAML (a newline would end a comment)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _quote(text: str) -> str:
+    text = _printable(text)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def spec_text(graph: Graph, mapped: Mapped, name: str) -> str:
+    """The YAML text of the spec; raises GraphError when the graph has no spec form."""
+    reader = _Reader(graph, mapped)
+    blocks = reader.blocks()
+    se = reader.se
+    lines = [
+        f"# Imported by mncost from the ONNX graph {Path(graph.file).name} ({len(graph.nodes)} nodes, opset {graph.opset}).",
+        "# Each block's comment names the ONNX nodes it came from. Every width is fixed (width: fixed):",
+        "# the graph holds one width, so --alpha changes nothing until you give the blocks a width policy",
+        "# and write the width rule you want under width_rules.",
+        f"name: {_quote(name)}",
+        f"title: {_quote('imported from ' + Path(graph.file).name)}",
+        f"source: {_quote('ONNX graph ' + Path(graph.file).name + ' (mncost import)')}",
+        f"resolution: {graph.resolution}",
+        f"in_channels: {graph.input_shape[0]}",
+        "width_rules:",
+        "  graph:",
+        "    source: \"the imported graph's own widths (every block is width: fixed); hidden widths are the blocks' exp\"",
+        "    hidden: exp_scaled",
+    ]
+    if se is not None:
+        ratio, rule = _se_ratio(se["channels"], se["squeeze"])
+        if rule == "floor":
+            lines.append("    se_round: floor")
+        lines.append(f"se: {{ratio: {ratio!r}, act: {se['act']}, gate: {se['gate']}}}")
+    lines.append("stages:")
+    stage = -1
+    spatial: tuple[int, ...] | None = None
+    for block, names, in_shape in blocks:
+        if in_shape[1:] != spatial:
+            stage += 1
+            spatial = in_shape[1:]
+            where = f"  # {'x'.join(map(str, spatial))} in" if spatial else ""
+            lines += [f"  - name: stage{stage}{where}", "    blocks:"]
+        shown = ", ".join(_printable(n) for n in names[:6]) + (f" … ({len(names)} layers)" if len(names) > 6 else "")
+        lines.append(f"      # {shown}")
+        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items())
+        lines.append(f"      - {{{fields}, width: fixed}}")
+    return "\n".join(lines) + "\n"
+
+
+def _se_ratio(channels: int, squeeze: int) -> tuple[float, str]:
+    from ..width import make_divisible
+
+    if make_divisible(channels * 0.25, 8) == squeeze:
+        return 0.25, "exact"
+    if make_divisible(channels // 4, 8) == squeeze:
+        return 0.25, "floor"
+    return squeeze / channels, "exact"
+
+
+def import_graph(path: str | Path, *, resolution: int | None = None, name: str | None = None) -> str:
+    """The spec text of ``path``, checked to count exactly as the graph does."""
+    from ..schema import Context
+    from ..spec import parse_spec
+    from ..walk import walk
+    from ..yamlio import loads
+
+    graph = load_graph(path, resolution)
+    mapped = map_graph(graph)
+    if mapped.unhandled:
+        listed = ", ".join(f"{op} ×{n}" for op, n in sorted(mapped.unhandled.items()))
+        raise GraphError(f"cannot import a graph with ops mncost does not count: {listed}", file=graph.file)
+    text = spec_text(graph, mapped, name or Path(path).stem)
+    doc = loads(text, f"{path} (imported spec)")
+    from ..errors import SpecError
+
+    spec = parse_spec(doc.data, Context(doc, SpecError))
+    layers = walk(spec).layers
+    keys = ("macs", "params", "bn_params", "act_read_elems", "act_write_elems", "elementwise_ops", "attention_macs")
+    if len(layers) != len(mapped.layers):
+        raise GraphError(f"the imported spec has {len(layers)} layers, the graph {len(mapped.layers)}: not written", file=graph.file)
+    for mine, theirs in zip(layers, mapped.layers):
+        if any(getattr(mine, k) != getattr(theirs, k) for k in keys):
+            diff = ", ".join(f"{k} {getattr(mine, k)} vs {getattr(theirs, k)}" for k in keys if getattr(mine, k) != getattr(theirs, k))
+            raise GraphError(f"cannot import node {theirs.name!r} exactly: as a spec block it would count {diff}; not written", file=graph.file)
+    return text
+
+
+DYNAMIC_DEFAULT_RESOLUTION = 224  # the imported spec's default when the graph's size is dynamic
+
+
+def import_spec(path: str | Path) -> Any:
+    """The ArchSpec of ``path`` (sweep, report and crosscheck read ONNX files through this)."""
+    from ..errors import SpecError
+    from ..schema import Context
+    from ..spec import parse_spec
+    from ..yamlio import loads
+
+    try:
+        text = import_graph(path)
+    except GraphError as exc:
+        if "dynamic height/width" not in exc.message:
+            raise
+        text = import_graph(path, resolution=DYNAMIC_DEFAULT_RESOLUTION)
+    doc = loads(text, str(path))
+    return parse_spec(doc.data, Context(doc, SpecError))
