@@ -158,4 +158,7 @@ def analyze(
     profile = hw if isinstance(hw, HardwareProfile) else load_hardware(hw)
     conventions = Conventions(include_bn_params=include_bn_params, fused_attention=fused_attention)
     w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, fused_attention=fused_attention)
+    from .expected import warn_if_mismatched
+
+    warn_if_mismatched(w)  # cheap: compares totals only at α = 1, default resolution and width rule
     return analyze_walk(w, profile, batch=batch, conventions=conventions)
