@@ -244,7 +244,7 @@ def test_timm_reference():
     pytest.importorskip("timm")
     result = crosscheck("v4-hybrid-m", reference="timm:mobilenetv4_hybrid_medium")
     assert result.ok, result.reference
-    assert crosscheck("v3-small", width_rule="paper", alpha=0.75, reference="timm:mobilenetv3_small_100?channel_multiplier=0.75").ok
+    assert crosscheck("v3-small", width_rule="paper", alpha=0.75, reference="timm:mobilenetv3_small_075").ok
 
 
 def load_spec_text(text):

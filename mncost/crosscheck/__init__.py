@@ -68,9 +68,10 @@ def crosscheck(
     w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)
     budget.check(w, max_memory_gb=max_memory_gb, max_gmacs=max_gmacs)
     if isinstance(reference, str):  # a bad --reference fails before the long part
-        from .reference_model import parse
+        from .reference_model import build, parse
 
-        parse(reference)
+        name = parse(reference)
+        reference = (build(name), name.label)
     counts = _count_spec_net(w)
     layers, totals = compare_with_torch(w, counts)
     if reference is not None:

@@ -185,10 +185,15 @@ def _params(model: Any) -> dict[str, int]:
 
 
 def check(w: Walk, reference: str | Any) -> ReferenceCheck:
-    """mncost's walk against the reference model, in totals and layer by layer (execution order)."""
+    """mncost's walk against the reference model, in totals and layer by layer (execution order).
+
+    ``reference``: a name (:func:`parse`), a ``torch.nn.Module``, or (module, label).
+    """
     if isinstance(reference, str):
         ref = parse(reference)
         model, label = build(ref), ref.label
+    elif isinstance(reference, tuple):
+        model, label = reference
     else:
         model, label = reference.eval(), type(reference).__name__
     counted = count(model, (w.spec.in_channels, w.resolution, w.resolution))
