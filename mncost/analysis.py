@@ -113,9 +113,13 @@ def summarize(layers: tuple[LayerTiming, ...], invoke_s: float | None = None) ->
     )
 
 
+MAX_BATCH = 1_000_000
+
+
 def check_batch(batch: int) -> int:
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise OptionError(f"--batch must be a positive integer, got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        shown = batch if not isinstance(batch, int) or abs(batch) < 10**12 else f"an integer of {len(str(abs(batch)))} digits"
+        raise OptionError(f"--batch must be an integer from 1 to {MAX_BATCH}, got {shown}")
     return batch
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .errors import MncostError, OptionError
+from .output import output_path
 from .render import Format
 
 app = typer.Typer(
@@ -38,11 +39,22 @@ WidthRuleOpt = Annotated[Optional[str], typer.Option("--width-rule", help="Chann
 BnOpt = Annotated[bool, typer.Option("--include-bn-params", help="Count BatchNorm parameters in params and weight bytes (default: folded, reported apart).")]
 FusedAttnOpt = Annotated[bool, typer.Option("--fused-attention", help="Attention runs as one fused kernel: the attention matrix never goes to memory.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", dir_okay=True)]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", parser=output_path, metavar="PATH")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"mncost {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False) -> None:
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)] = False,
+) -> None:
     _state["debug"] = debug
 
 
@@ -200,12 +212,12 @@ def crosscheck(
 # -- sweeps, ridge points, reports -------------------------------------------------------------
 
 ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names or spec paths, or 'all'. Default: the built-in ImageNet models (those with a published top-1).")]
-AlphasOpt = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a comma list (0.5,0.75,1.0) or start:stop:step (0.5:1.4:0.1).")]
-ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a list or start:stop:step. Default: each model's own.")]
+AlphasOpt = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a comma list and/or start:stop:step ranges, stop included (0.5,0.75,1.0 or 0.5:1.4:0.1); a range needs its step.")]
+ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a comma list and/or start:stop:step ranges (128:224:32). Default: each model's own.")]
 RhosOpt = Annotated[Optional[str], typer.Option("--rho", help="Resolution multipliers ρ (N = round(ρ × default)): a list or range. Not with --resolution.")]
 HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), or 'all'.")]
 RankByOpt = Annotated[str, typer.Option("--rank-by", help="Column to rank by within each hardware (latency_s, macs, params, weight_bytes, activation_bytes, memory_bound_share, top1).")]
-RidgeOpt = Annotated[str, typer.Option("--rp", help="Ridge points in MACs/byte: a list or start:stop[:step] (step 10 by default for a range).")]
+RidgeOpt = Annotated[str, typer.Option("--rp", help="Ridge points in MACs/byte: a comma list and/or start:stop:step ranges (stop included).")]
 PeakOpt = Annotated[float, typer.Option("--peak-macs-per-s", help="Fixed peak MAC/s of the ridge sweep (rankings do not depend on it).")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="Bytes per weight and activation in the ridge sweep: int8, fp16, bf16 or fp32.")]
 
@@ -222,8 +234,12 @@ def _specs(models: str | None) -> list[Any]:
     from .grids import parse_names
     from .spec import load_spec
 
+    from .grids import check_unique
+
     names = _default_models() if models is None else parse_names(models, "--models", list(builtin.spec_files()))
-    return [load_spec(name) for name in names]
+    specs = [load_spec(name) for name in names]
+    check_unique([s.name for s in specs], names, "--models", "models")
+    return specs
 
 
 def _profiles(hw: str) -> list[Any]:
@@ -231,7 +247,12 @@ def _profiles(hw: str) -> list[Any]:
     from .grids import parse_names
     from .hardware import load_hardware
 
-    return [load_hardware(name) for name in parse_names(hw, "--hw", list(builtin.hardware_files()))]
+    from .grids import check_unique
+
+    names = parse_names(hw, "--hw", list(builtin.hardware_files()))
+    profiles = [load_hardware(name) for name in names]
+    check_unique([p.name for p in profiles], names, "--hw", "profiles")
+    return profiles
 
 
 def _run_sweep(models: str | None, alpha: str, resolution: str | None, rho: str | None, hw: str, width_rule: str | None,
@@ -274,6 +295,8 @@ def sweep_command(
     output: OutputOpt = None,
 ) -> None:
     """Rank variants (models × α × resolution) on each hardware profile, with the Pareto frontier."""
+    if top < 1:
+        raise OptionError(f"--top must be a positive integer, got {top}")
     if output is not None:
         from .output import check_writable
 
@@ -293,7 +316,9 @@ def _sweep_text(df: Any, format: Format, rank_by: str) -> str:
     if format is Format.csv:
         return str(df.to_csv(index=False))
     if format is Format.json:
-        return json.dumps(json.loads(df.to_json(orient="records")), indent=1) + "\n"
+        from .jsonio import dumps
+
+        return dumps(json.loads(df.to_json(orient="records")), indent=1)
     if format is Format.md:
         from .report import sweep_document
 
@@ -316,20 +341,16 @@ def _render_to_text(renderable: Any) -> str:
 def _ridge_points(rp: str) -> list[float]:
     from .grids import parse_floats
 
-    if ":" in rp and rp.count(":") == 1 and "," not in rp:
-        rp += ":10"
     return parse_floats(rp, "--rp", allow_zero=True)
 
 
 def _run_ridge(models: str | None, alpha: float, resolution: int | None, rp: str, peak: float, dtype: str) -> tuple[Any, Any]:
-    import math
-
     from .hardware import DTYPE_BYTES
     from .ridge import flips, ridge_sweep
     from .walk import walk
 
-    if not (math.isfinite(peak) and peak > 0):
-        raise OptionError(f"--peak-macs-per-s must be positive and finite, got {peak}")
+    if not 1 <= peak <= 1e21:
+        raise OptionError(f"--peak-macs-per-s must be a number from 1 to 1e+21, got {peak:g}")
     if dtype not in DTYPE_BYTES:
         raise OptionError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
     specs = _specs(models if models is not None else "v1,v2,v3-large,v4-conv-m")
@@ -343,7 +364,7 @@ def ridge_command(
     models: Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of models (default v1,v2,v3-large,v4-conv-m), or 'all'.")] = None,
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,
-    rp: RidgeOpt = "0:500",
+    rp: RidgeOpt = "0:500:10",
     peak: PeakOpt = 1e12,
     dtype: DtypeOpt = "int8",
     format: FormatOpt = Format.table,
@@ -362,8 +383,10 @@ def ridge_command(
     elif format is Format.json:
         import json
 
+        from .jsonio import dumps
+
         payload = {"rows": json.loads(df.to_json(orient="records")), "flips": [f.__dict__ for f in found]}
-        _emit(json.dumps(payload, indent=1) + "\n", output)
+        _emit(dumps(payload, indent=1), output)
     elif format is Format.md:
         _emit(ridge_document(df, found, peak, dtype).to_markdown(), output)
     else:
@@ -381,6 +404,9 @@ def report_command(
     model: Annotated[Optional[str], typer.Argument(help="Model to report on (or use --sweep / --ridge).")] = None,
     sweep: Annotated[bool, typer.Option("--sweep", help="Report a sweep (models × α × resolution × hardware) instead of one model.")] = False,
     ridge: Annotated[bool, typer.Option("--ridge", help="Report a ridge-point sweep instead of one model.")] = False,
+    pick: Annotated[bool, typer.Option("--pick", help="Report `mncost pick` (needs --budget-ms): top-1 against latency with the budget line.")] = False,
+    budget_ms: Annotated[Optional[float], typer.Option("--budget-ms", help="Latency budget for --pick, in milliseconds.")] = None,
+    min_top1: Annotated[Optional[float], typer.Option("--min-top1", help="For --pick: only configurations with at least this published top-1 (%).")] = None,
     models: ModelsOpt = None,
     alpha: Annotated[str, typer.Option("--alpha", "-a", help="α: one value for a model report, a list or range for --sweep.")] = "1.0",
     resolution: ResolutionsOpt = None,
@@ -391,7 +417,7 @@ def report_command(
     include_bn_params: BnOpt = False,
     fused_attention: FusedAttnOpt = False,
     rank_by: RankByOpt = "latency_s",
-    rp: RidgeOpt = "0:500",
+    rp: RidgeOpt = "0:500:10",
     peak: PeakOpt = 1e12,
     dtype: DtypeOpt = "int8",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report folder (whole, atomically).")] = False,
@@ -400,8 +426,8 @@ def report_command(
     from . import report
     from .output import check_report_folder, write_folder_atomic
 
-    if (model is not None) + sweep + ridge != 1:
-        raise OptionError("give exactly one of MODEL, --sweep or --ridge")
+    if (model is not None) + sweep + ridge + pick != 1:
+        raise OptionError("give exactly one of MODEL, --sweep, --ridge or --pick")
     check_report_folder(output_dir, force=force)
     argv = sys.argv[1:] if sys.argv and sys.argv[0].endswith("mncost") else None
     if model is not None:
@@ -416,6 +442,10 @@ def report_command(
         result = run_analysis(model, hw or "cpu", alpha=alphas[0], resolution=resolutions[0], rho=rhos[0], batch=batch,
                               width_rule=width_rule, include_bn_params=include_bn_params, fused_attention=fused_attention)
         write_folder_atomic(output_dir, lambda folder: report.model_report(result, folder, argv), force=force)
+    elif pick:
+        from .pick_cli import pick_folder
+
+        pick_folder(output_dir, budget_ms, hw, min_top1, models, force, argv)
     elif sweep:
         df = _run_sweep(models, alpha, resolution, rho, hw or "all", width_rule, batch, include_bn_params, rank_by)
         write_folder_atomic(output_dir, lambda folder: report.sweep_report(df, folder, rank_by, argv), force=force)
@@ -433,7 +463,7 @@ def report_command(
 
 # -- fidelity: fit, calibrate, bench ----------------------------------------------------------
 
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="torch intra-op threads (default: torch's own choice).")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="torch intra-op threads (default: torch's own choice).", min=1)]
 QuickOpt = Annotated[bool, typer.Option("--quick", help="Tiny sizes and few runs: a smoke test, not a measurement.")]
 
 
@@ -446,7 +476,7 @@ def fit_command(
     ridge: Annotated[Optional[float], typer.Option("--ridge", help="Also score the plain roofline at this fixed ridge point (MACs/byte), e.g. a paper's.")] = None,
     select: Annotated[bool, typer.Option("--select", help="Also choose a refinement by nested leave-one-out (slower).")] = False,
     format: FormatOpt = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.", parser=output_path, metavar="PATH")] = None,
 ) -> None:
     """Fit a hardware profile to measured latencies: ridge point, r_s of the roofline and of MACs, errors, all also leave-one-out."""
     from .fidelity import require
@@ -469,7 +499,9 @@ def fit_command(
     if format is Format.json:
         import json
 
-        sys.stdout.write(json.dumps({"name": fit.name, "device": fit.device, "dtype": fit.dtype, **fit.fit_record()}, indent=2) + "\n")
+        from .jsonio import dumps
+
+        sys.stdout.write(dumps({"name": fit.name, "device": fit.device, "dtype": fit.dtype, **fit.fit_record()}))
     else:
         sys.stdout.write(render_fit(fit))
 
@@ -479,7 +511,7 @@ def calibrate_command(
     threads: ThreadsOpt = None,
     quick: QuickOpt = False,
     name: Annotated[str, typer.Option("--name", help="Name of the written profile.")] = "local-cpu",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the calibrated profile YAML here (atomically).", parser=output_path, metavar="PATH")] = None,
 ) -> None:
     """Measure this machine's achievable MAC/s (large fp32 matmul) and memory bandwidth (large copies) with torch."""
     from .fidelity import require
@@ -574,7 +606,7 @@ app.add_typer(fidelity_app, name="fidelity")
 
 @fidelity_app.command("paper")
 def fidelity_paper(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).")] = Path("reports/fidelity/paper.md"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).", parser=output_path, metavar="PATH")] = Path("reports/fidelity/paper.md"),
     select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice (about two minutes).")] = True,
 ) -> None:
     """Score MACs, the plain roofline and its refinements on the MobileNetV4 paper's measurements (Table 6), leave-one-out."""
@@ -592,7 +624,7 @@ def fidelity_paper(
 @fidelity_app.command("local")
 def fidelity_local(
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder for local.md, the measurements and the profiles.")] = Path("reports/fidelity"),
-    threads: Annotated[int, typer.Option("--threads", help="torch threads for every measurement.")] = 1,
+    threads: Annotated[int, typer.Option("--threads", help="torch threads for every measurement.", min=1)] = 1,
     quick: QuickOpt = False,
     report_only: Annotated[bool, typer.Option("--report-only", help="Only rewrite local.md from the measurements already in the folder.")] = False,
 ) -> None:
@@ -644,14 +676,33 @@ def _click_exceptions() -> Any:
     return exceptions
 
 
+def _one_line_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """Warnings (numpy, scipy, matplotlib, mncost's own) as one line, never source code."""
+    text = " ".join(str(message).split())
+    print(f"warning: {text}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every error into one stderr line."""
-    click = _click_exceptions()
-    from .errors import one_line_warnings
+    from .output import interrupt_on_signals
 
+    with interrupt_on_signals():  # SIGINT/SIGTERM/SIGHUP unwind (temporaries removed), then one line
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    import warnings
+
+    from .output import Interrupted, os_error_message
+
+    click = _click_exceptions()
+    warnings.showwarning = _one_line_warning
     try:
-        with one_line_warnings():
-            code = app(args=argv, prog_name="mncost", standalone_mode=False)
+        code = app(args=argv, prog_name="mncost", standalone_mode=False)
+    except getattr(click, "NoArgsIsHelpError", ()) as exc:  # bare `mncost` or a bare group: usage, not an error
+        if exc.ctx is not None:
+            print(exc.ctx.get_help())
+        return 0
     except MncostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -665,7 +716,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # a bug: say so briefly, traceback only on request
+        message = os_error_message(exc) if isinstance(exc, OSError) else None
+        if message is not None:  # a full disk, a read-only folder, no permission: the user's to fix
+            print(f"error: {message}", file=sys.stderr)
+            return 2
         if _state["debug"]:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} — this is a bug in mncost; please report it (rerun with --debug for the traceback)", file=sys.stderr)
@@ -675,3 +733,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+from . import pick_cli as _pick_cli  # noqa: E402,F401  (registers `mncost pick` on the app)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TextIO
-
 
 class MncostError(Exception):
     """A user-facing error: bad input, a missing file, an impossible configuration.
@@ -55,25 +50,13 @@ class MissingExtraError(MncostError):
     """An optional dependency (torch, fvcore, matplotlib) is not installed."""
 
 
+class AccuracyError(MncostError):
+    """An accuracy table (CSV of published top-1 numbers) has a bad row."""
+
+
+class OutputError(MncostError):
+    """A result cannot be written where asked: not a regular file, no space, no permission."""
+
+
 class MncostWarning(UserWarning):
-    """Something the user should know that does not stop the command (shown as one ``warning:`` line)."""
-
-
-@contextmanager
-def one_line_warnings() -> Iterator[None]:
-    """Inside: an MncostWarning prints as ``warning: MESSAGE`` on stderr; other warnings as usual."""
-    import warnings
-
-    original = warnings.showwarning
-
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
-        if issubclass(category, MncostWarning):
-            print(f"warning: {message}", file=sys.stderr if file is None else file)
-        else:
-            original(message, category, filename, lineno, file, line)
-
-    warnings.showwarning = show
-    try:
-        yield
-    finally:
-        warnings.showwarning = original
+    """Something the user should know that does not stop the command (a ``warning:`` line on stderr)."""

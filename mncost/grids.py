@@ -58,6 +58,15 @@ def parse_names(text: str, option: str, everything: list[str]) -> list[str]:
     return _unique(parts)
 
 
+def check_unique(names: list[str], given: list[str], option: str, what: str) -> None:
+    """Two inputs that load under one name (``cpu`` and ``./cpu.yaml``) would be ranked
+    as one in every table: refuse them."""
+    for i, name in enumerate(names):
+        j = names.index(name)
+        if j != i:
+            raise OptionError(f"{option}: {given[j]!r} and {given[i]!r} are both {what[:-1]} {name!r}; names must be unique")
+
+
 def _parts(text: str, option: str) -> list[str]:
     parts = [p.strip() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
@@ -69,13 +78,12 @@ def _decimal(text: str, option: str, what: str) -> Decimal:
     text = text.strip()
     if not NUMBER_TEXT.fullmatch(text):
         raise OptionError(f"{option}: {text!r} is not a number{what}")
+    if not abs(float(text)) <= MAX_MAGNITUDE:  # float first: Decimal arithmetic on 1e999999999 overflows
+        raise OptionError(f"{option}: {text} is out of range (at most {MAX_MAGNITUDE:g})")
     try:
-        value = Decimal(text)
+        return Decimal(text)
     except InvalidOperation:
         raise OptionError(f"{option}: {text!r} is not a number{what}") from None
-    if abs(value) > Decimal(MAX_MAGNITUDE):
-        raise OptionError(f"{option}: {text} is out of range (at most {MAX_MAGNITUDE:g})")
-    return value
 
 
 def _number(part: str, option: str) -> float:

@@ -100,7 +100,7 @@ def parse_hardware(data: Any, ctx: Context) -> HardwareProfile:
     for key, value in sources_raw.items():
         if not isinstance(value, str):
             raise ctx.fail(f"sources.{key}", "expected a string naming where the number comes from")
-        sources[str(key)] = value
+        sources[str(key)] = coerce(value, str, f"sources.{key}", ctx)
     fit = require_mapping(top.get("fit", {}), "fit", ctx)
     hw = parse_record(HardwareProfile, top, "", ctx, ignore=("sources", "fit"), extra={"sources": sources, "fit": fit, "file": ctx.doc.file})
     has_bw = not math.isnan(hw.mem_bw_bytes_per_s)

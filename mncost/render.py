@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .analysis import LAYER_COLUMNS, AnalysisResult, layer_dict
+from .text import markup
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -95,7 +95,7 @@ def rich_table(result: AnalysisResult) -> RenderableType:
     from rich.console import Group
     from rich.table import Table
 
-    table = Table(title=f"{result.model} on {result.hardware}", title_justify="left", header_style="bold")
+    table = Table(title=f"{markup(result.model)} on {markup(result.hardware)}", title_justify="left", header_style="bold")
     table.add_column("layer", no_wrap=True)
     table.add_column("op", no_wrap=True)
     table.add_column("in → out", no_wrap=True)
@@ -105,8 +105,8 @@ def rich_table(result: AnalysisResult) -> RenderableType:
     for layer in result.layers:
         bound = "[cyan]compute[/]" if layer.bound == "compute" else "[yellow]memory[/]"
         table.add_row(
-            layer.name,
-            op_label(layer.op, layer.kind),
+            markup(layer.name),
+            markup(op_label(layer.op, layer.kind)),
             f"{shape(layer.in_shape)} → {shape(layer.out_shape)}",
             count(layer.macs),
             count(layer.params),
@@ -119,7 +119,7 @@ def rich_table(result: AnalysisResult) -> RenderableType:
     summary.add_column(style="bold")
     summary.add_column()
     for key, value in summary_rows(result):
-        summary.add_row(key, value)
+        summary.add_row(key, markup(value))
     return Group(table, summary)
 
 
@@ -145,7 +145,9 @@ def to_csv(result: AnalysisResult) -> str:
 
 
 def to_json(result: AnalysisResult) -> str:
-    return json.dumps(result.to_dict(), indent=2) + "\n"
+    from .jsonio import dumps
+
+    return dumps(result.to_dict())
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str = "") -> str:
@@ -219,19 +221,21 @@ def _cell(value: Any) -> str:
 def list_rich_table(rows: list[dict[str, Any]], title: str) -> RenderableType:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=markup(title), title_justify="left", header_style="bold")
     if not rows:
         return table
     for key in rows[0]:
         table.add_column(key.replace("_", " "), overflow="fold", max_width=70 if key == "source" else None)
     for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+        table.add_row(*(markup(_cell(v)) for v in row.values()))
     return table
 
 
 def render_rows(rows: list[dict[str, Any]], fmt: Format, title: str) -> str:
     if fmt is Format.json:
-        return json.dumps(rows, indent=2) + "\n"
+        from .jsonio import dumps
+
+        return dumps(rows)
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")

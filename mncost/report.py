@@ -14,6 +14,7 @@ from .document import Code, Document, Heading, Image, Paragraph, Table
 from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
 from .ridge import shown_ridges
 from .sweep import pareto_axis, rank_changes, variant_label
+from .top1_frontier import frontier_line, partial, with_top1
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,6 +103,8 @@ def sweep_document(df: pd.DataFrame, rank_by: str) -> Document:
     for hw, group in df.groupby("hardware", sort=False):
         doc.add(Heading(f"{hw}"))
         doc.add(Table(["rank", "variant", "MACs", "params", "latency", "memory-bound", "top-1", "Pareto"], [_fmt_row(r) for _, r in group.sort_values(["rank", "latency_s"]).iterrows()], "rlrrrrrc"))
+        if line := frontier_line(df, str(hw)):  # the top-1 frontier over the rows with a published number
+            doc.add(Paragraph(line))
     changes = rank_changes(df)
     doc.add(Heading("Variants that change rank between hardware"))
     if len(changes):
@@ -125,6 +128,9 @@ def sweep_report(df: pd.DataFrame, folder: Path, rank_by: str, argv: Sequence[st
     axis = pareto_axis(df)
     plots.pareto_chart(df, axis, folder)
     doc.add(Heading("Pareto frontier"), Image("pareto.png", f"Latency against {'published top-1' if axis == 'top1' else 'MACs'}, per hardware; the frontier in red"))
+    if partial(df):  # some rows have a published top-1: the frontier a user decides on
+        plots.pareto_chart(with_top1(df), "top1", folder, "pareto_top1")
+        doc.add(Heading("Top-1 against latency"), Image("pareto_top1.png", "Published ImageNet top-1 against predicted latency, per hardware, over the rows with a published number; the frontier in red"))
     doc.add(Paragraph("Files: `sweep.csv` and `sweep.json` (one row per model × α × resolution × hardware), charts as PNG and SVG."))
     doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
     df.to_csv(folder / "sweep.csv", index=False)

@@ -24,6 +24,8 @@ T = TypeVar("T")
 
 from .yamlio import NUMBER_TEXT as _FLOAT_TEXT  # noqa: E402  (one number grammar everywhere)
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
 
 class Context:
     """Where a record is read from: the document (for lines) and the error class to raise."""
@@ -179,6 +181,9 @@ def coerce(value: Any, hint: Any, path: str, ctx: Context) -> Any:
         return number
     if hint is str:
         if isinstance(value, str):
+            bad = _CONTROL.search(value)
+            if bad:  # names and notes reach terminals, markdown and HTML: no escape sequences
+                raise ctx.fail(path, f"control character U+{ord(bad.group()):04X} is not allowed in text (only newline and tab)")
             return value
         raise ctx.fail(path, f"expected a string, got {describe(value)}")
     raise TypeError(f"schema cannot check annotation {hint!r}")  # a bug in a record class
@@ -234,7 +239,8 @@ def parse_record(
             if expected:
                 if isinstance(value, int):
                     expected = expected.replace("a number", "an integer").replace("number", "integer")
-                raise ctx.fail(key_path, f"expected {expected}, got {describe(raw)}")
+                shown = raw if isinstance(raw, str) and isinstance(value, float) else describe(raw)  # 2e12 is read as text by YAML 1.1
+                raise ctx.fail(key_path, f"expected {expected}, got {shown}")
         values[name] = value
     return cls(**values)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .accuracy import top1_for
 from .errors import OptionError
 from .hardware import HardwareProfile
 from .spec import ArchSpec
@@ -120,7 +121,7 @@ def sweep(
                 arrays = layer_arrays(w, include_bn_params=include_bn_params)
                 latency, share = roofline_many(arrays, profiles, batch)
                 params = arrays.total_params + (arrays.total_bn_params if include_bn_params else 0)
-                top1 = spec.published.top1 if (alpha == 1.0 and res == spec.resolution and w.width_rule == spec.default_width_rule) else None
+                top1 = top1_for(spec, w.alpha, res, w.width_rule)  # published numbers only, exact configuration
                 for i, name in enumerate(names):
                     columns["model"].append(spec.name)
                     columns["alpha"].append(w.alpha)

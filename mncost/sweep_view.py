@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .render import count, seconds
+from .text import markup
 from .ridge import shown_ridges
 from .sweep import pareto_axis, rank_changes, variant_label
+from .top1_frontier import frontier_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,27 +25,29 @@ def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:
     axis = pareto_axis(df)
     for hw, group in df.groupby("hardware", sort=False):
         group = group.sort_values(["rank", "latency_s"])
-        table = Table(title=f"{hw}: ranked by {rank_by}" + (f" (top {top} of {len(group)})" if len(group) > top else ""), title_justify="left", header_style="bold")
+        table = Table(title=f"{markup(hw)}: ranked by {rank_by}" + (f" (top {top} of {len(group)})" if len(group) > top else ""), title_justify="left", header_style="bold")
         for col, justify in (("#", "right"), ("variant", "left"), ("MACs", "right"), ("params", "right"), ("latency", "right"), ("mem-bound", "right"), ("top-1", "right"), ("Pareto", "center")):
             table.add_column(col, justify=justify, no_wrap=col == "variant")  # type: ignore[arg-type]
         for _, row in group.head(top).iterrows():
             top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
-            table.add_row(str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
+            table.add_row(str(row["rank"]), markup(variant_label(row)), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
                           f"{row['memory_bound_share']:.0%}", top1, "[green]✓[/]" if row["pareto"] else "")
         parts.append(table)
         front = group[group["pareto"]].sort_values("latency_s")
         parts.append(Text(f"Pareto frontier (latency vs {'top-1' if axis == 'top1' else 'MACs'}): " + ", ".join(variant_label(r) for _, r in front.iterrows())))
+        if line := frontier_line(df, str(hw)):  # the top-1 frontier over the rows with a published number
+            parts.append(Text(line))
     changes = rank_changes(df)
     if len(changes):
         hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
         table = Table(title="Variants that change rank between hardware", title_justify="left", header_style="bold")
         table.add_column("variant", no_wrap=True)
         for h in hws:
-            table.add_column(h, justify="right")
+            table.add_column(markup(h), justify="right")
         table.add_column("best on")
         table.add_column("worst on")
         for _, r in changes.head(20).iterrows():
-            table.add_row(r["variant"], *[str(int(r[h])) for h in hws], r["best"], r["worst"])
+            table.add_row(markup(r["variant"]), *[str(int(r[h])) for h in hws], markup(r["best"]), markup(r["worst"]))
         parts.append(table)
     elif df["hardware"].nunique() > 1:
         parts.append(Text("Every variant has the same rank on every hardware profile."))
@@ -65,14 +69,14 @@ def rich_ridge(df: pd.DataFrame, flips: list[Flip]) -> Any:
     for p in picks:
         table.add_column(f"RP {p:g}", justify="right")
     for model in lat.index:
-        table.add_row(model, *[f"{seconds(lat.loc[model, p])} (#{int(rank.loc[model, p])})" for p in picks])
+        table.add_row(markup(model), *[f"{seconds(lat.loc[model, p])} (#{int(rank.loc[model, p])})" for p in picks])
     parts: list[Any] = [table]
     if flips:
         ft = Table(title="Where the ranking flips", title_justify="left", header_style="bold")
         for col in ("between RP", "and RP", "becomes faster", "than"):
             ft.add_column(col)
         for f in flips:
-            ft.add_row(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", f.faster, f.slower)
+            ft.add_row(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", markup(f.faster), markup(f.slower))
         parts.append(ft)
     else:
         parts.append(Text("The ranking is the same at every ridge point swept."))

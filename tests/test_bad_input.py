@@ -43,7 +43,7 @@ def test_bad_hardware(capsys, path: Path):
         (["analyze", "v2", "--rho", "0"], "error: --rho must be a positive finite number, got 0.0"),
         (["analyze", "v2", "--rho", "0.001"], "error: --rho 0.001 gives resolution 0 for v2; expected at least 1"),
         (["analyze", "v2", "--resolution", "160", "--rho", "0.5"], "error: give --resolution or --rho, not both"),
-        (["analyze", "v2", "--batch", "0"], "error: --batch must be a positive integer, got 0"),
+        (["analyze", "v2", "--batch", "0"], "error: --batch must be an integer from 1 to 1000000, got 0"),
         (["analyze", "v3-larg"], "error: unknown model 'v3-larg' (did you mean 'v3-large'?); built-in models: v1, v1-cifar, v2, v3-large, v3-small, v4-conv-s, v4-conv-m, v4-conv-l, v4-hybrid-m, v4-hybrid-l, or give a spec .yaml path"),
         (["analyze", "v2", "--hw", "edgtpu"], "error: unknown hardware 'edgtpu' (did you mean 'edgetpu'?); built-in profiles: cpu, dsp, edgetpu, gpu, or give a profile .yaml path"),
         (["analyze", "v2", "--width-rule", "paper"], "error: specs/v2.yaml: width_rules: no width rule 'paper'; this spec defines: torchvision"),

@@ -102,13 +102,17 @@ def analyze_text(text: str, *extra: str) -> tuple[int, str, str]:
         return run(["analyze", str(path), "--format", "json", *extra])
 
 
+def _no_constants(token: str) -> Any:
+    raise AssertionError(f"invalid JSON token {token} in the output")
+
+
 def check_outcome(code: int, out: str, err: str) -> dict[str, Any] | None:
     assert code in (0, 2), f"crash: exit {code}: {err}"
     if code == 2:
         lines = err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and out == "", err
         return None
-    data = json.loads(out)
+    data = json.loads(out, parse_constant=_no_constants)  # RFC 8259: NaN / Infinity are not JSON
     totals = data["totals"]
     for key in ("macs", "params", "weight_bytes", "activation_bytes"):
         assert totals[key] >= 0
@@ -172,3 +176,84 @@ def test_hardware_profiles_never_crash(peak, bw, dtype):
         path = Path(tmp) / "hw.yaml"
         path.write_text(yaml.safe_dump(profile))
         check_outcome(*run(["analyze", "v3-small", "--hw", str(path), "--format", "json"]))
+
+
+# -- names are data, numbers have one grammar, options have bounds ---------------------------
+
+NASTY = st.lists(st.sampled_from(list("ab[]/=|<>&*_`#\\ ") + ["[/x]", "[bold red]", "[link=http://e]", "\x1b[31m", "\x07", "\x9b", "\r", "\x00"]), min_size=1, max_size=8).map("".join)
+
+
+def assert_inert(out: str, err: str) -> None:
+    """No control character of a name reaches the terminal raw (newline and tab aside)."""
+    for stream in (out, err):
+        bad = [c for c in stream if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+        assert not bad, f"raw control characters {bad!r} in the output"
+
+
+@FUZZ
+@given(model=NASTY, stage=NASTY, block=NASTY, profile=NASTY, fmt=st.sampled_from(["table", "md", "csv", "json"]))
+def test_names_with_markup_and_control_characters_are_shown_as_text(model, stage, block, profile, fmt):
+    spec = {"name": model, "title": model, "source": block, "resolution": 32,
+            "stages": [{"name": stage, "blocks": [{"type": "conv", "out": 8, "name": block}, {"type": "ir", "out": 8, "expand": 2, "se": True}, {"type": "pool"}]}]}
+    hw = {"name": profile, "title": profile, "peak_macs_per_s": 1e12, "ridge_macs_per_byte": 10}
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path, hw_path = Path(tmp) / "spec.yaml", Path(tmp) / "hw.yaml"
+        spec_path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+        hw_path.write_text(yaml.safe_dump(hw, allow_unicode=True))
+        for args in (["analyze", str(spec_path), "--hw", str(hw_path)],
+                     ["sweep", "--models", f"{spec_path},v1-cifar", "--hw", str(hw_path)],
+                     ["ridge", "--models", f"{spec_path},v1-cifar", "--rp", "0,100"]):
+            code, out, err = run([*args, "--format", fmt])
+            assert code in (0, 2), f"crash: exit {code}: {err}"
+            if code == 2:
+                assert len(err.splitlines()) == 1 and err.startswith("error: ")
+            assert_inert(out, err)
+            if fmt == "json" and code == 0:
+                json.loads(out, parse_constant=_no_constants)
+
+
+NUMBER_TEXTS = st.one_of(
+    st.sampled_from(["1e200", "1e-320", "5e-324", "1e308", "-0", "0", "1e999999999", "nan", "inf", "-inf", "1_0", "0x10", "1:30", "", " ", "1" + "0" * 300]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**40), 10**40).map(str),
+)
+
+
+@FUZZ
+@given(alpha=NUMBER_TEXTS, res=NUMBER_TEXTS, batch=NUMBER_TEXTS, rho=NUMBER_TEXTS, which=st.sampled_from(["alpha", "resolution", "batch", "rho"]))
+def test_numeric_extremes_on_the_command_line_are_answers_or_clean_errors(alpha, res, batch, rho, which):
+    value = {"alpha": alpha, "resolution": res, "batch": batch, "rho": rho}[which]
+    check_outcome(*run(["analyze", "v1-cifar", "--format", "json", f"--{which}", value]))
+    code, out, err = run(["sweep", "--models", "v1-cifar", "--hw", "cpu", "--format", "json",
+                          *(["--alpha", alpha] if which == "alpha" else ["--resolution", res] if which == "resolution" else ["--rho", rho])])
+    assert code in (0, 2), f"crash: exit {code}: {err}"
+    if code == 0:
+        json.loads(out, parse_constant=_no_constants)
+
+
+RANGES = st.builds(lambda a, b, c, sep: sep.join(x for x in (a, b, c) if x is not None), NUMBER_TEXTS, NUMBER_TEXTS, st.one_of(st.none(), NUMBER_TEXTS), st.sampled_from([":", ",", ":"]))
+
+
+@FUZZ
+@given(rp=RANGES)
+def test_ranges_never_crash_or_hang(rp):
+    code, out, err = run(["ridge", "--models", "v1-cifar", "--rp", rp, "--format", "csv"])
+    assert code in (0, 2), f"crash: exit {code}: {err}"
+
+
+YAML11 = st.sampled_from(["1:30", "0x1f", "017", "0o17", "1_000", "0b101", ".inf", "-.inf", ".nan", "1e3", "+12", "12.", ".5", "~", "yes", "Off", "2001-12-14", "0:0:1", "-1:30"])
+
+
+@FUZZ
+@given(key=st.sampled_from(["resolution", "out", "k", "expand", "stride", "peak"]), value=YAML11)
+def test_yaml11_scalars_are_refused_or_read_as_written(key, value):
+    block = {"type": "ir", "out": 16, "expand": 2, "k": 3, "stride": 1}
+    spec_text = f"name: y\nsource: t\nresolution: {value if key == 'resolution' else 32}\nstages:\n- name: a\n  blocks:\n  - {{type: conv, out: 16}}\n  - " + "{" + ", ".join(f"{k}: {value if k == key else v}" for k, v in block.items()) + "}\n"
+    hw_text = f"name: h\npeak_macs_per_s: {value if key == 'peak' else '1e12'}\nridge_macs_per_byte: 10\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path, hw_path = Path(tmp) / "spec.yaml", Path(tmp) / "hw.yaml"
+        spec_path.write_text(spec_text)
+        hw_path.write_text(hw_text)
+        data = check_outcome(*run(["analyze", str(spec_path), "--hw", str(hw_path), "--format", "json"]))
+    if data is not None and key == "resolution":  # accepted only as the plain decimal it reads as
+        assert str(data["resolution"]) == value.lstrip("+").rstrip(".").split(".")[0] or float(value) == data["resolution"]

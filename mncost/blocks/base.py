@@ -7,6 +7,7 @@ bug and raises; an unknown ``type:`` in a spec is a user error with suggestions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -18,6 +19,14 @@ from ..width import SCALE, WidthPolicy, WidthRule, make_divisible, parse_width_p
 
 MAX_REPEATS = 1000  # per block; a typo like n: 1000000 must not hang the walker
 
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*")
+
+
+def layer_name(value: Any) -> str | None:
+    """Block names become layer names and torch module paths: dot-separated words of
+    letters, digits, ``_`` and ``-``, each word starting with a letter or digit."""
+    return None if _NAME.fullmatch(value) else "a name of letters, digits, '_', '-' and '.' that starts with a letter"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Block:
@@ -28,7 +37,7 @@ class Block:
     ACCEPTS_FLAT: ClassVar[bool] = False  # True: may follow a flattened (fc) tensor
 
     n: int = field(default=1, metadata=meta(check=between(1, MAX_REPEATS)))
-    name: str | None = None
+    name: str | None = field(default=None, metadata=meta(check=layer_name))
     width: WidthPolicy = field(default_factory=dict, metadata=meta(parse=parse_width_policy))
     where: str = field(default="", metadata=meta(internal=True))
     line: int | None = field(default=None, metadata=meta(internal=True))

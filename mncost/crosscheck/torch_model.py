@@ -20,6 +20,7 @@ from ..blocks import BlockContext
 from ..blocks.mobilenet import DepthwiseSeparable, InvertedResidual
 from ..blocks.v4 import MQA, UIB, FusedIB
 from ..ops import same_padding
+from ..errors import SpecError
 from ..spec import ArchSpec
 from ..walk import block_instances, make_context
 
@@ -233,6 +234,9 @@ BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
 }
 
 
+_BARE_MODULE = nn.Module()  # the attribute names a block name must not take
+
+
 class SpecNet(nn.Module):
     """The blocks in order; ``named_modules`` paths are mncost layer names.
 
@@ -243,7 +247,7 @@ class SpecNet(nn.Module):
     def __init__(self, spec: ArchSpec, *, alpha: float = 1.0, width_rule: str | None = None) -> None:
         super().__init__()
         ctx = make_context(spec, alpha=alpha, width_rule=width_rule)
-        self.order: list[str] = []
+        self._layer_order: list[str] = []
         channels = spec.in_channels
         for label, block in block_instances(spec):
             builder = BUILDERS.get(block.TYPE)
@@ -253,14 +257,18 @@ class SpecNet(nn.Module):
             channels = int(module.out_channels)  # type: ignore[arg-type]
             parent: nn.Module = self
             parts = label.split(".")
+            reserved = [p for p in parts if hasattr(_BARE_MODULE, p)]
+            if reserved:
+                raise SpecError(f"block name {label!r}: {reserved[0]!r} is an attribute of torch modules, so crosscheck cannot build it; rename the block",
+                                file=spec.file, key=block.where, line=block.line)
             for part in parts[:-1]:
                 if not hasattr(parent, part):
                     parent.add_module(part, nn.Module())
                 parent = getattr(parent, part)
             parent.add_module(parts[-1], module)
-            self.order.append(label)
+            self._layer_order.append(label)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for label in self.order:
+        for label in self._layer_order:
             x = self.get_submodule(label)(x)
         return x
