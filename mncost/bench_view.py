@@ -7,7 +7,30 @@ import math
 from typing import Any
 
 from .hardware import HardwareProfile
+from .fidelity.timing import NOISY
 from .render import Format, md_table, seconds
+
+
+def _runtime(result: Any) -> str:
+    runtime = getattr(result, "runtime", "torch")
+    if runtime == "onnxruntime":
+        return f"ONNX Runtime {result.dtype}" + (" (static QDQ quantization)" if result.dtype == "int8" else "") + ", BN folded"
+    return "torch eager fp32, BN folded"
+
+
+def noise_check(rows: Any, max_noise: float | None) -> None:
+    """Warn loudly (stderr) about every measurement noisier than 10 %; refuse above ``max_noise``."""
+    import sys
+
+    from .errors import OptionError
+
+    for r in rows:
+        noise = (r.latency_iqr_ms or 0.0) / r.latency_ms
+        if max_noise is not None and noise > max_noise:
+            raise OptionError(f"{r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above --max-noise {max_noise:g}: the machine is too busy to measure")
+        if noise > NOISY:
+            print(f"warning: {r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above {NOISY:.0%}: "
+                  "the machine is too busy for a trustworthy measurement", file=sys.stderr)
 
 
 def _rows(result: Any) -> list[tuple[str, str, float, float]]:
@@ -18,10 +41,12 @@ def summary(result: Any, profile: HardwareProfile) -> list[tuple[str, str]]:
     ratio = result.latency_s / result.predicted_s if result.predicted_s else math.nan
     return [
         ("model", f"{result.model} α={result.alpha:g}, resolution {result.resolution}, width rule {result.width_rule}"),
-        ("measured", f"{seconds(result.latency_s)} median of {result.runs} runs (IQR {seconds(result.latency_iqr_s)}, min {seconds(result.latency_min_s)}), {result.threads} thread(s), torch eager fp32, BN folded"),
+        ("measured", f"{seconds(result.latency_s)} median of {result.runs} runs (IQR {seconds(result.latency_iqr_s)}, min {seconds(result.latency_min_s)}), {result.threads} thread(s), {_runtime(result)}"),
+        ("noise", f"{result.noise:.1%} (IQR / median){'  TOO NOISY: the machine is busy, do not trust this measurement' if result.noise > NOISY else ''}"),
         ("predicted", f"{seconds(result.predicted_s)} by the roofline of {profile.name} ({profile.peak_macs_per_s:.3g} MAC/s, {profile.mem_bw_bytes_per_s / 1e9:.3g} GB/s)"),
         ("measured / predicted", f"{ratio:.2f}"),
-        ("per-layer sum", f"{seconds(result.layer_sum_s)} (hooked runs; the gap to the total is framework overhead between layers)"),
+        ("per-layer sum", f"{seconds(result.layer_sum_s)} (hooked runs; the gap to the total is framework overhead between layers)"
+         if any(not math.isnan(x.measured_s) for x in result.layers) else "– (no per-layer times: the runtime runs the whole graph)"),
     ]
 
 
@@ -33,6 +58,8 @@ def rich_bench(result: Any, profile: HardwareProfile) -> Any:
     for col in ("layer", "op", "measured", "predicted", "measured / predicted"):
         table.add_column(col, justify="left" if col in ("layer", "op") else "right")
     timed = [r for r in _rows(result) if not math.isnan(r[2])]
+    if not timed:
+        table = Table(title="no per-layer times (this runtime runs the whole graph)", title_justify="left")
     for name, op, measured, predicted in sorted(timed, key=lambda r: -r[2])[:20]:
         table.add_row(name, op, seconds(measured), seconds(predicted), f"{measured / predicted:.2f}" if predicted else "–")
     head = Table(show_header=False, box=None)
@@ -49,6 +76,7 @@ def bench_text(result: Any, profile: HardwareProfile, fmt: Format) -> str:
             "model": result.model, "alpha": result.alpha, "resolution": result.resolution, "width_rule": result.width_rule,
             "hardware": profile.name, "threads": result.threads, "runs": result.runs,
             "latency_s": result.latency_s, "latency_iqr_s": result.latency_iqr_s, "latency_min_s": result.latency_min_s,
+            "noise": result.noise, "runtime": getattr(result, "runtime", "torch"), "dtype": getattr(result, "dtype", "fp32"),
             "predicted_s": result.predicted_s,
             "layers": [{"name": n, "op": o, "measured_s": None if math.isnan(m) else m, "predicted_s": p} for n, o, m, p in _rows(result)],
         }, indent=2) + "\n"

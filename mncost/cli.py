@@ -150,10 +150,20 @@ def hardware(format: FormatOpt = Format.table, output: OutputOpt = None) -> None
             "weight_dtype": hw.weight_dtype,
             "activation_dtype": hw.activation_dtype,
             "source": "; ".join(f"{k}: {v}" for k, v in hw.sources.items()),
+            **_fidelity_columns(hw),
         }
         for hw in builtin_hardware()
     ]
-    _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype", "source"))
+    _list_output(rows, format, output, title="Built-in hardware profiles", brief=("name", "title", "peak_macs_per_s", "mem_bw_bytes_per_s", "ridge_macs_per_byte", "weight_dtype", "activation_dtype", "fidelity"))
+
+
+def _fidelity_columns(hw: Any) -> dict[str, Any]:
+    """How far to trust a profile's latencies: a fitted one's honest error, a generic one's description."""
+    e = hw.expected_error
+    if e is None:
+        return {"kind": hw.kind, "fidelity": hw.fidelity, "selected_model": None, "loo_median_ape": None, "loo_spearman": None, "networks": None}
+    return {"kind": hw.kind, "fidelity": f"fitted: {e.model}, {e.sentence()}, r_s {e.loo_spearman:.3f}", "selected_model": e.model,
+            "loo_median_ape": e.loo_median_ape, "loo_spearman": e.loo_spearman, "networks": e.networks}
 
 
 @app.command()
@@ -215,7 +225,7 @@ ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma 
 AlphasOpt = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a comma list and/or start:stop:step ranges, stop included (0.5,0.75,1.0 or 0.5:1.4:0.1); a range needs its step.")]
 ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a comma list and/or start:stop:step ranges (128:224:32). Default: each model's own.")]
 RhosOpt = Annotated[Optional[str], typer.Option("--rho", help="Resolution multipliers ρ (N = round(ρ × default)): a list or range. Not with --resolution.")]
-HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), or 'all'.")]
+HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")]
 RankByOpt = Annotated[str, typer.Option("--rank-by", help="Column to rank by within each hardware (latency_s, macs, params, weight_bytes, activation_bytes, memory_bound_share, top1).")]
 RidgeOpt = Annotated[str, typer.Option("--rp", help="Ridge points in MACs/byte: a comma list and/or start:stop:step ranges (stop included).")]
 PeakOpt = Annotated[float, typer.Option("--peak-macs-per-s", help="Fixed peak MAC/s of the ridge sweep (rankings do not depend on it).")]
@@ -244,11 +254,11 @@ def _specs(models: str | None) -> list[Any]:
 
 def _profiles(hw: str) -> list[Any]:
     from . import builtin
-    from .grids import parse_names
+    from .grids import check_unique, parse_names
     from .hardware import load_hardware
 
-    from .grids import check_unique
-
+    if hw.strip() == "generic":  # the four generic profiles; 'all' adds every fitted device profile
+        hw = ",".join(name for name in builtin.hardware_files() if not load_hardware(name).fit)
     names = parse_names(hw, "--hw", list(builtin.hardware_files()))
     profiles = [load_hardware(name) for name in names]
     check_unique([p.name for p in profiles], names, "--hw", "profiles")
@@ -285,7 +295,7 @@ def sweep_command(
     alpha: AlphasOpt = "1.0",
     resolution: ResolutionsOpt = None,
     rho: RhosOpt = None,
-    hw: HwListOpt = "all",
+    hw: HwListOpt = "generic",
     width_rule: WidthRuleOpt = None,
     batch: BatchOpt = 1,
     include_bn_params: BnOpt = False,
@@ -447,7 +457,7 @@ def report_command(
 
         pick_folder(output_dir, budget_ms, hw, min_top1, models, force, argv)
     elif sweep:
-        df = _run_sweep(models, alpha, resolution, rho, hw or "all", width_rule, batch, include_bn_params, rank_by)
+        df = _run_sweep(models, alpha, resolution, rho, hw or "generic", width_rule, batch, include_bn_params, rank_by)
         write_folder_atomic(output_dir, lambda folder: report.sweep_report(df, folder, rank_by, argv), force=force)
     else:
         from .grids import parse_floats, parse_ints
@@ -474,7 +484,7 @@ def fit_command(
     device: Annotated[Optional[str], typer.Option("--device", help="Fit the rows of this device (needed when the CSV has several).")] = None,
     dtype: Annotated[Optional[str], typer.Option("--dtype", help="Weight and activation dtype (default: the CSV's dtype column, else int8).")] = None,
     ridge: Annotated[Optional[float], typer.Option("--ridge", help="Also score the plain roofline at this fixed ridge point (MACs/byte), e.g. a paper's.")] = None,
-    select: Annotated[bool, typer.Option("--select", help="Also choose a refinement by nested leave-one-out (slower).")] = False,
+    select: Annotated[bool, typer.Option("--select/--no-select", help="Choose the refinement terms by nested leave-one-out (the profile's `refinements:`).")] = True,
     format: FormatOpt = Format.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted profile YAML here (atomically); it records the fit and its data.", parser=output_path, metavar="PATH")] = None,
 ) -> None:
@@ -544,8 +554,12 @@ def bench_command(
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,
     width_rule: WidthRuleOpt = None,
-    threads: ThreadsOpt = None,
-    runs: Annotated[int, typer.Option("--runs", help="Timed runs (median and spread reported).")] = 50,
+    threads: Annotated[int, typer.Option("--threads", help="Intra-op threads; default 1 (single thread, pinned to one core: reproducible).", min=1)] = 1,
+    runs: Annotated[int, typer.Option("--runs", help="Timed runs per round; rounds repeat until IQR/median ≤ 2% or --max-runs.")] = 50,
+    max_runs: Annotated[int, typer.Option("--max-runs", help="Most timed runs per network.")] = 400,
+    runtime: Annotated[str, typer.Option("--runtime", help="torch (eager) or onnxruntime (export to ONNX; needs mncost[bench]).")] = "torch",
+    bench_dtype: Annotated[str, typer.Option("--dtype", help="onnxruntime only: fp32, or int8 (static QDQ quantization, calibrated on generated inputs).")] = "fp32",
+    max_noise: Annotated[Optional[float], typer.Option("--max-noise", help="Refuse (exit 2) when a network's IQR/median exceeds this (e.g. 0.1); default: warn above 10%.")] = None,
     warmup: Annotated[int, typer.Option("--warmup", help="Untimed warm-up runs.")] = 10,
     layer_runs: Annotated[int, typer.Option("--layer-runs", help="Runs with per-layer timing hooks (0: none).")] = 20,
     hw: Annotated[Optional[str], typer.Option("--hw", "-H", help="Profile for the predictions (default: calibrate this machine first).")] = None,
@@ -558,8 +572,13 @@ def bench_command(
 
     if all_models == (model is not None):
         raise OptionError("give a MODEL or --all, not both and not neither")
-    if min(runs, warmup + 1, layer_runs + 1) < 1:
-        raise OptionError("--runs must be positive; --warmup and --layer-runs at least 0")
+    if min(runs, warmup + 1, layer_runs + 1, threads, max_runs) < 1:
+        raise OptionError("--runs, --max-runs and --threads must be positive; --warmup and --layer-runs at least 0")
+    if runtime not in ("torch", "onnxruntime"):
+        raise OptionError(f"--runtime must be torch or onnxruntime, got {runtime!r}")
+    if bench_dtype not in ("fp32", "int8") or (runtime == "torch" and bench_dtype != "fp32"):
+        raise OptionError("--dtype is fp32 or int8, and int8 needs --runtime onnxruntime")
+    from .bench_view import noise_check
     require("torch")
     if output is not None:
         from .output import check_writable
@@ -572,13 +591,14 @@ def bench_command(
         from .fidelity.measurements import format_measurements
         from .fidelity.report import render_fit
 
-        rows = bench_all(threads=threads, quick=quick)
+        rows = bench_all(threads=threads, quick=quick, runtime=runtime, dtype=bench_dtype, max_runs=max_runs)
+        noise_check(rows, max_noise)
         if output is not None:
             from .output import write_atomic
 
-            write_atomic(output, format_measurements(rows, comments=("Measured by mncost bench --all: torch eager fp32, batch 1, BN folded, median of the timed runs.",)))
+            write_atomic(output, format_measurements(rows, comments=(f"Measured by mncost bench --all --runtime {runtime} --dtype {bench_dtype}: batch 1, BN folded, {threads} thread(s), median of the timed runs; noise = latency_iqr_ms / latency_ms.",)))
             print(f"wrote {output}", file=sys.stderr)
-        sys.stdout.write(render_fit(fit_measurements(rows, name="local-cpu-fitted", dtype="fp32")))
+        sys.stdout.write(render_fit(fit_measurements(rows, name="local-cpu-fitted", dtype=bench_dtype)))
         return
     from .fidelity.bench import bench
     from .hardware import load_hardware
@@ -590,8 +610,15 @@ def bench_command(
         from .fidelity.profile import check_profile
 
         profile = check_profile(calibration_profile(calibrate(threads=threads, quick=quick)))
-    result = bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,  # type: ignore[arg-type]
-                   layer_runs=layer_runs, hw=profile, quick=quick)
+    if runtime == "onnxruntime":
+        from .fidelity.onnx_bench import bench_onnx
+
+        result = bench_onnx(model, alpha=alpha, resolution=resolution, width_rule=width_rule, dtype=bench_dtype, threads=threads,  # type: ignore[arg-type]
+                            warmup=warmup, runs=runs, max_runs=max_runs, hw=profile, quick=quick)
+    else:
+        result = bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,  # type: ignore[arg-type]
+                       max_runs=max_runs, layer_runs=layer_runs, hw=profile, quick=quick)
+    noise_check([result.measurement()], max_noise)
     from .bench_view import bench_text, rich_bench
 
     if format is Format.table and output is None:
@@ -607,9 +634,9 @@ app.add_typer(fidelity_app, name="fidelity")
 @fidelity_app.command("paper")
 def fidelity_paper(
     output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write (atomically).", parser=output_path, metavar="PATH")] = Path("reports/fidelity/paper.md"),
-    select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice (about two minutes).")] = True,
+    select: Annotated[bool, typer.Option("--select/--no-select", help="Include the nested leave-one-out choice of refinement terms.")] = True,
 ) -> None:
-    """Score MACs, the plain roofline and its refinements on the MobileNetV4 paper's measurements (Table 6), leave-one-out."""
+    """Score MACs, the plain roofline and the selected model on the papers' measurements, leave-one-out."""
     from .fidelity import require
 
     require("numpy", "scipy")
@@ -619,6 +646,22 @@ def fidelity_paper(
     check_writable(output)
     write_atomic(output, paper_report(select=select))
     print(f"wrote {output}", file=sys.stderr)
+
+
+@fidelity_app.command("profiles")
+def fidelity_profiles(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder for the fitted profiles (the built-ins live in hardware/).")] = Path("hardware"),
+) -> None:
+    """Fit every measured device of the papers and write its built-in profile (pixel6-cpu.yaml, ...)."""
+    from .fidelity import require
+
+    require("numpy", "scipy")
+    from .fidelity.catalog import fit_devices, write_builtin_profiles
+
+    if not output_dir.is_dir():
+        raise OptionError("is not a directory", file=str(output_dir))
+    for path in write_builtin_profiles(output_dir, fit_devices()):
+        print(f"wrote {path}", file=sys.stderr)
 
 
 @fidelity_app.command("local")

@@ -57,6 +57,19 @@ def parse_refinements(raw: Any, path: str, ctx: Context) -> Refinements:
     return parse_record(Refinements, mapping, path, ctx, ignore=("slowdown",), extra={"slowdown": slowdown})
 
 
+@dataclass(frozen=True)
+class ExpectedError:
+    """How well a fitted profile's selected model predicted its own device, leave-one-out."""
+
+    model: str
+    networks: int
+    loo_median_ape: float
+    loo_spearman: float
+
+    def sentence(self) -> str:
+        return f"leave-one-out median error {self.loo_median_ape:.0%} over {self.networks} measured networks"
+
+
 @dataclass(frozen=True, kw_only=True)
 class HardwareProfile:
     """A roofline: compute roof ``peak_macs_per_s`` and memory roof ``mem_bw_bytes_per_s``.
@@ -75,6 +88,7 @@ class HardwareProfile:
     activation_dtype: DType = "int8"
     sources: dict[str, str] = field(default_factory=dict, metadata=meta(internal=True))
     note: str = ""
+    fidelity: str = ""  # how far to trust its latencies, in words (generic profiles; fitted ones carry fit.selected)
     fit: dict[str, Any] = field(default_factory=dict, metadata=meta(internal=True))  # how `mncost fit` made it; not used by the roofline
     refinements: Refinements | None = field(default=None, metadata=meta(parse=parse_refinements))
     file: str = field(default="", metadata=meta(internal=True))
@@ -83,6 +97,17 @@ class HardwareProfile:
     def ridge_point(self) -> float:
         """MACs per byte at which the compute and memory roofs meet."""
         return self.peak_macs_per_s / self.mem_bw_bytes_per_s
+
+    @property
+    def expected_error(self) -> "ExpectedError | None":
+        """The selected model's honest error, for a profile fitted by ``mncost fit`` (its ``fit: selected:``)."""
+        sel = self.fit.get("selected")
+        if not isinstance(sel, dict):
+            return None
+        try:
+            return ExpectedError(str(sel["model"]), int(sel["networks"]), float(sel["loo_median_ape"]), float(sel["loo_spearman"]))
+        except (KeyError, TypeError, ValueError):
+            return None
 
     @property
     def weight_bytes_per_param(self) -> int:

@@ -27,7 +27,7 @@ CSV_COLUMNS = ["hardware", "role", "rank", "model", "alpha", "resolution", "widt
 @app.command("pick")
 def pick_command(
     budget_ms: Annotated[float, typer.Option("--budget-ms", help="Latency budget per image in milliseconds (predicted, plain roofline).")],
-    hw: Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), or 'all'.")] = "all",
+    hw: Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")] = "generic",
     min_top1: Annotated[Optional[float], typer.Option("--min-top1", help="Only configurations with at least this published top-1 (%).")] = None,
     models: Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names or spec paths (a spec counts with its own published.top1), or 'all' (default).")] = None,
     accuracy: Annotated[Optional[Path], typer.Option("--accuracy", help="Your own accuracy CSV (columns as mncost/data/accuracy.csv); its rows add to, and override, the shipped ones.", dir_okay=False)] = None,
@@ -60,7 +60,7 @@ def run_pick(budget_ms: float | None, hw: str | None, min_top1: float | None, mo
         raise OptionError(f"--budget-ms must be a positive finite number, got {budget_ms:g}")
     extra = load_table(accuracy) if accuracy is not None else None
     specs = _specs(models or "all")  # every built-in by default: those without a number simply add none
-    profiles = _profiles(hw or "all")
+    profiles = _profiles(hw or "generic")
     return pick(specs, profiles, budget_s=budget_ms * 1e-3, min_top1=min_top1, top=top, extra=extra)
 
 

@@ -45,7 +45,7 @@ def test_bad_hardware(capsys, path: Path):
         (["analyze", "v2", "--resolution", "160", "--rho", "0.5"], "error: give --resolution or --rho, not both"),
         (["analyze", "v2", "--batch", "0"], "error: --batch must be an integer from 1 to 1000000, got 0"),
         (["analyze", "v3-larg"], "error: unknown model 'v3-larg' (did you mean 'v3-large'?); built-in models: v1, v1-cifar, v2, v3-large, v3-small, v4-conv-s, v4-conv-m, v4-conv-l, v4-hybrid-m, v4-hybrid-l, or give a spec .yaml path"),
-        (["analyze", "v2", "--hw", "edgtpu"], "error: unknown hardware 'edgtpu' (did you mean 'edgetpu'?); built-in profiles: cpu, dsp, edgetpu, gpu, or give a profile .yaml path"),
+        (["analyze", "v2", "--hw", "edgtpu"], "error: unknown hardware 'edgtpu' (did you mean 'edgetpu'?); built-in profiles: cpu, dsp, edgetpu, gpu, iphone13-coreml, pixel1-cpu-fp32, pixel1-cpu-int8, pixel2-cpu-fp32, pixel2-cpu-int8, pixel3-cpu-fp32, pixel3-cpu-int8, pixel4-dsp, pixel6-cpu, pixel7-gpu, pixel8-edgetpu, s23-cpu, s23-gpu, or give a profile .yaml path"),
         (["analyze", "v2", "--width-rule", "paper"], "error: specs/v2.yaml: width_rules: no width rule 'paper'; this spec defines: torchvision"),
         (["analyze", "missing.yaml"], "error: missing.yaml: file not found"),
     ],

@@ -6,9 +6,11 @@ Before timing, BatchNorm that follows a convolution is folded into it (mncost's
 convention: conv + BN + activation run as one layer), and the model runs in
 ``eval`` mode under ``torch.inference_mode``, fp32, NCHW, eager.
 
-- total latency: ``warmup`` untimed runs, then ``runs`` timed runs of the whole
-  forward pass (no hooks attached); reported as the median and the interquartile
-  range;
+- total latency: ``warmup`` untimed runs, then timed runs of the whole forward pass (no
+  hooks attached) in rounds of ``runs`` until the interquartile range is at most 2 % of
+  the median or ``max_runs`` are timed (:mod:`.timing`); reported as the median, the
+  interquartile range and the noise figure IQR / median. **One thread by default**
+  (``threads=1``), the process pinned to one core while it measures;
 - per layer: a separate set of ``layer_runs`` forward passes with a pre- and a
   post-forward hook on every module whose path is a layer name, timing each call
   with ``time.perf_counter``; the median per layer. The hooks add a little time
@@ -33,6 +35,7 @@ from ..spec import ArchSpec, load_spec
 from ..walk import walk
 from .calibrate import import_torch, torch_threads
 from .measurements import Measurement
+from .timing import pinned, time_until_steady
 from .model import ModelParams, build_network_set, layer_times_s
 
 
@@ -66,12 +69,21 @@ class BenchResult:
         """Σ of the measured per-layer medians (hooked runs)."""
         return sum(layer.measured_s for layer in self.layers if not math.isnan(layer.measured_s))
 
+    @property
+    def noise(self) -> float:
+        """IQR / median of the timed runs."""
+        return self.latency_iqr_s / self.latency_s if self.latency_s > 0 else float("inf")
+
+    runtime: str = "torch"
+    dtype: str = "fp32"
+
     def measurement(self, *, device: str = "local-cpu") -> Measurement:
         """This result as a row of the measurements CSV that ``fit`` reads."""
         return Measurement(
             model=self.model, alpha=self.alpha, resolution=self.resolution, width_rule=self.width_rule,
-            device=device, dtype="fp32", latency_ms=self.latency_s * 1e3, threads=self.threads,
+            device=device, dtype=self.dtype, latency_ms=self.latency_s * 1e3, threads=self.threads,
             runs=self.runs, latency_iqr_ms=self.latency_iqr_s * 1e3,
+            source=f"mncost bench ({self.runtime} {self.dtype}, {self.threads} thread(s), {self.runs} runs, noise {self.noise:.1%})",
         )
 
 
@@ -104,17 +116,6 @@ def build_net(spec: ArchSpec, *, alpha: float, resolution: int, width_rule: str)
         return fold_batchnorm(net), x
 
 
-def _time_runs(fn: Any, warmup: int, runs: int) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return samples
-
-
 def _per_layer(net: Any, x: Any, names: Sequence[str], runs: int) -> tuple[dict[str, float], tuple[str, ...]]:
     modules = dict(net.named_modules())
     starts: dict[str, float] = {}
@@ -145,9 +146,10 @@ def bench(
     alpha: float = 1.0,
     resolution: int | None = None,
     width_rule: str | None = None,
-    threads: int | None = None,
+    threads: int | None = 1,
     warmup: int = 10,
     runs: int = 50,
+    max_runs: int = 400,
     layer_runs: int = 20,
     hw: HardwareProfile | ModelParams | None = None,
     quick: bool = False,
@@ -164,21 +166,20 @@ def bench(
     w = walk(spec, alpha=alpha, resolution=resolution, width_rule=width_rule)
     names = [layer.name for layer in w.layers]
     net, x = build_net(spec, alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule)
-    with torch_threads(threads) as used, torch.inference_mode():
-        samples = _time_runs(lambda: net(x), warmup, runs)
+    with torch_threads(threads) as used, pinned(threads), torch.inference_mode():
+        timing = time_until_steady(lambda: net(x), warmup=warmup, runs=runs, max_runs=max_runs if not quick else runs)
         layer_medians, unmatched = _per_layer(net, x, names, layer_runs) if layer_runs else ({}, ())
     predicted = _predicted_layer_times(w, hw)
-    q = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
     return BenchResult(
         model=spec.name if isinstance(model, ArchSpec) else str(model),
         alpha=w.alpha,
         resolution=w.resolution,
         width_rule=w.width_rule,
         threads=used,
-        runs=runs,
-        latency_s=statistics.median(samples),
-        latency_iqr_s=q[2] - q[0],
-        latency_min_s=min(samples),
+        runs=len(timing.samples),
+        latency_s=timing.median_s,
+        latency_iqr_s=timing.iqr_s,
+        latency_min_s=timing.min_s,
         predicted_s=float(sum(predicted)),
         layers=tuple(
             LayerBench(layer.name, layer.op, layer_medians.get(layer.name, math.nan), float(t))
@@ -219,16 +220,30 @@ QUICK_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
 def bench_all(
     grid: Sequence[tuple[str, float, int | None, str | None]] = BENCH_GRID,
     *,
-    threads: int | None = None,
+    threads: int | None = 1,
     warmup: int = 5,
     runs: int = 30,
+    max_runs: int = 300,
     device: str = "local-cpu",
+    runtime: str = "torch",
+    dtype: str = "fp32",
     quick: bool = False,
 ) -> list[Measurement]:
-    """Benchmark each (model, α, resolution, width rule) of ``grid``: rows for ``fit`` (total latency only)."""
+    """Benchmark each (model, α, resolution, width rule) of ``grid``: rows for ``fit`` (total latency only).
+
+    ``runtime`` "onnxruntime" measures with :func:`mncost.fidelity.onnx_bench.bench_onnx` (fp32 or int8).
+    """
     if quick:
-        grid, warmup, runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3
-    return [
-        bench(model, alpha=alpha, resolution=res, width_rule=rule, threads=threads, warmup=warmup, runs=runs, layer_runs=0).measurement(device=device)
-        for model, alpha, res, rule in grid
-    ]
+        grid, warmup, runs, max_runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3, 3
+    rows = []
+    for model, alpha, res, rule in grid:
+        if runtime == "onnxruntime":
+            from .onnx_bench import bench_onnx
+
+            result = bench_onnx(model, alpha=alpha, resolution=res, width_rule=rule, dtype=dtype, threads=threads or 1,
+                                warmup=warmup, runs=runs, max_runs=max_runs, quick=quick)
+        else:
+            result = bench(model, alpha=alpha, resolution=res, width_rule=rule, threads=threads, warmup=warmup, runs=runs,
+                           max_runs=max_runs, layer_runs=0, quick=quick)
+        rows.append(result.measurement(device=device))
+    return rows

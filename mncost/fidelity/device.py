@@ -1,11 +1,13 @@
 """Fit one device's measurements: the library behind ``mncost fit``.
 
-:func:`fit_measurements` takes measurement rows (one device), fits MACs alone, the
-plain roofline and each kept refinement, scores every one in sample and under
-leave-one-out, and returns a :class:`DeviceFit` that can write a hardware profile.
-The profile's peak and bandwidth are always the *plain* roofline's fit, so that
-``mncost analyze --hw fitted.yaml`` reproduces the reported plain predictions; the
-refined fits are recorded beside it (comments, ``note``, :meth:`DeviceFit.fit_record`).
+:func:`fit_measurements` takes measurement rows (one device), fits MACs alone and the
+plain roofline, scores both in sample and under leave-one-out, and (``select``) chooses
+the refinement terms by nested leave-one-out (:func:`mncost.fidelity.fit.nested_selection`).
+It returns a :class:`DeviceFit` that can write a hardware profile. The profile's peak and
+bandwidth are always the *plain* roofline's fit, so that ``mncost analyze --hw fitted.yaml``
+reproduces the reported plain predictions; the selected model goes under ``refinements:``
+(what ``analyze`` prints beside the plain roofline) and its leave-one-out scores under
+``fit: selected:``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import numpy as np
 
 from ..errors import OptionError
 from ..hardware import DTYPE_BYTES
-from .fit import KEPT, MACS, PLAIN, REFINEMENTS, Evaluation, Selection, Variant, applicable, evaluate, nested_selection, paper_ridge
+from .fit import MACS, PLAIN, Design, Evaluation, Variant, evaluate, paper_ridge
+from .select import Selection, nested_selection
 from .measurements import Measurement, MeasurementError, measurement_walk
 from .model import NetworkSet, build_network_set, compute_bound_share
 from .profile import write_profile
@@ -60,12 +63,10 @@ class DeviceFit:
         return self.evaluation(PLAIN.name)
 
     @property
-    def refined(self) -> Evaluation | None:
-        """The combination of the kept refinements, when it was fitted."""
-        for e in self.evaluations:
-            if e.variant.name == KEPT.name:
-                return e
-        return None
+    def refined(self) -> Selection | None:
+        """The selected model, when selection ran and chose refinement terms."""
+        s = self.selection
+        return s if s is not None and s.chosen.is_refined else None
 
     # -- the profile ------------------------------------------------------------------
 
@@ -91,7 +92,7 @@ class DeviceFit:
         } | self._refinements() | ({"fit": self.fit_record()} if fit_key else {})
 
     def _refinements(self) -> dict[str, Any]:
-        """The kept refinements, as the profile key that ``analyze`` applies beside the plain roofline."""
+        """The selected model, as the profile key that ``analyze`` applies beside the plain roofline."""
         r = self.refined
         if r is None:
             return {}
@@ -124,7 +125,7 @@ class DeviceFit:
         r = self.refined
         if r is not None:
             params = ", ".join(f"{k} {v:.4g}" for k, v in r.fit.params.as_dict().items())
-            parts.append(f"Refined model ({r.variant.name}; not used by analyze): {params}; "
+            parts.append(f"Selected model ({r.chosen.name}, chosen by nested leave-one-out; analyze prints it beside the plain roofline): {params}; "
                          f"r_s LOO {r.loo.spearman:.3f}, |error| LOO median {r.loo.median_ape:.1%}, worst {r.loo.worst_ape:.1%}.")
         return " ".join(parts)
 
@@ -135,7 +136,7 @@ class DeviceFit:
             f"{' from ' + self.source if self.source else ''}.",
             "Fit: least squares on log latency (mncost.fidelity.fit); scores also under leave-one-out.",
             "Columns: model, alpha, resolution, width rule, batch, measured ms, plain roofline ms, plain LOO ms"
-            + (", refined ms, refined LOO ms" if self.refined else ""),
+            + (", selected model ms, selected LOO ms (nested)" if self.refined else ""),
         ]
         r = self.refined
         for k, row in enumerate(self.rows):
@@ -148,9 +149,29 @@ class DeviceFit:
             lines.append(f"  skipped: {row.name} ({row.status})")
         return tuple(lines)
 
+    def selected_record(self) -> dict[str, Any] | None:
+        """The selected model's name, terms and honest (nested leave-one-out) scores."""
+        s = self.selection
+        if s is None:
+            return None
+        return {
+            "model": s.chosen.name,
+            "terms": list(s.chosen.terms),
+            "params": {k: float(f"{v:.6g}") for k, v in s.fit.params.as_dict().items() if math.isfinite(v)},
+            "networks": len(self.rows),
+            "loo_spearman": round(s.loo.spearman, 4),
+            "loo_median_ape": round(s.loo.median_ape, 4),
+            "loo_worst_ape": round(s.loo.worst_ape, 4),
+            "macs_loo_spearman": round(self.macs.loo.spearman, 4),
+            "macs_loo_median_ape": round(self.macs.loo.median_ape, 4),
+            "chosen_per_fold": list(s.per_fold),
+            "method": "forward stepwise selection of terms by inner leave-one-out, scored by an outer leave-one-out (mncost.fidelity.fit)",
+        }
+
     def fit_record(self) -> dict[str, Any]:
         """Structured record of the fit: proposed as an optional ``fit:`` key of profile files."""
-        return {
+        selected = self.selected_record()
+        return ({"selected": selected} if selected else {}) | {
             "method": "least squares on log latency; leave-one-out refits every fitted parameter",
             "source": self.source,
             "device": self.device,
@@ -213,8 +234,8 @@ def fit_measurements(
     device: str | None = None,
     dtype: str | None = None,
     ridge_macs_per_byte: float | None = None,
-    refinements: Sequence[Variant] = REFINEMENTS,
-    select: bool = False,
+    refinements: Sequence[Variant] = (),
+    select: bool = True,
     source: str | None = None,
 ) -> DeviceFit:
     """Fit and score MACs alone, the plain roofline and ``refinements`` on one device's rows.
@@ -222,8 +243,8 @@ def fit_measurements(
     ``device`` picks the rows of one device (required when the rows name several);
     ``dtype`` the byte widths (default: the rows' ``dtype`` column, else int8);
     ``ridge_macs_per_byte`` also scores the plain roofline at that fixed ridge (the
-    paper's), only its scale fitted; ``select`` adds the nested leave-one-out choice
-    among the plain roofline and ``refinements`` (slow: one inner leave-one-out per fold).
+    paper's), only its scale fitted; ``refinements`` are extra variants to score (the
+    caller's choice); ``select`` runs the nested leave-one-out choice of refinement terms.
     Raises MeasurementError for unusable rows, naming file, line and column.
     """
     if ridge_macs_per_byte is not None and not (math.isfinite(ridge_macs_per_byte) and ridge_macs_per_byte > 0):
@@ -242,9 +263,10 @@ def fit_measurements(
     variants: list[Variant] = [MACS, PLAIN]
     if ridge_macs_per_byte is not None:
         variants.append(paper_ridge(ridge_macs_per_byte))
-    variants += [a for a in (applicable(v, net) for v in refinements) if a.is_refined]
-    evaluations = tuple(evaluate(net, latency, v) for v in variants)
-    selection = nested_selection(net, latency, [PLAIN, *refinements]) if select else None
+    variants += list(refinements)
+    design = Design.of(net)
+    evaluations = tuple(evaluate(design, latency, v) for v in variants)
+    selection = nested_selection(design, latency) if select else None
     src = source if source is not None else (measured[0].file if measured[0].file and not measured[0].file.startswith("<") else "")
     return DeviceFit(name=name, device=device_name, dtype=kind, source=src, rows=tuple(measured), skipped=skipped,
                      net=net, latency_s=latency, evaluations=evaluations, resolutions=tuple(w.resolution for w in walks),

@@ -1,61 +1,62 @@
-"""Fit the roofline (and its refinements) to measured latencies; score it honestly.
+"""Fit the roofline (and its refinement terms) to measured latencies; score it honestly.
 
-**What is fitted.** For every variant the parameters minimise the sum of squared
-log-latency residuals, Σ_n (log predicted_n − log measured_n)², so that a 10 % miss
-costs the same on a 0.7 ms and on a 60 ms network. Parameters and bounds:
+**The model** (:mod:`.model`): per network ``latency = Σ_layers s_group · max(MACs/peak,
+bytes/bandwidth) + overhead_s · layers + invoke_s``. Write ``r`` for the ridge point
+(peak / bandwidth) and ``A_g(r) = Σ_{layers of group g} max(MACs, r · bytes)`` (MAC-equivalents).
+For a fixed ``r`` the latency is *linear* in the remaining parameters::
 
-- ``log peak_macs_per_s`` in [log 1e6, log 1e17] and ``log mem_bw_bytes_per_s`` in
-  [log 1e5, log 1e16] (far outside any device; they only keep exp() finite); with a
-  fixed ridge point (the paper's) only ``log peak``, the bandwidth following;
-- ``overhead_s`` (per layer), linear, ≥ 0, in units of the median measured latency
-  per layer; ``invoke_s`` (per inference), linear, ≥ 0, in units of the smallest
-  measured latency;
-- ``log slowdown_<group>`` in [0, log 1000] (a factor from 1 to 1000);
-- ``onchip_bytes`` is discrete (the model is piecewise constant in it): 0 and 2^(k/2)
-  bytes from 4 KiB to 64 MiB, every grid value tried.
+    latency = β_0 · A_all(r) + Σ_g β_g · A_g(r) + β_L · layers + β_1,   every β ≥ 0
 
-MACs alone (latency = MACs / peak) has the closed form
-``log peak = mean(log MACs − log measured)``.
+with ``peak = 1/β_0``, ``slowdown_g = 1 + β_g/β_0`` (a group runs at most as fast as the
+roofline says), ``overhead_s = β_L``, ``invoke_s = β_1``. So a fit is a one-dimensional
+search over ``r`` around a small non-negative least-squares problem.
 
-**How.** A fixed grid of starting points — 25 ridge points log-spaced from 0.5 to
-5000 MACs/byte (or the fixed one) × overhead shares 0, 0.1, 0.3, 0.6 × invoke shares
-0, 0.1, 0.3, 0.6 × slowdowns 1, 3, 10 × the on-chip grid, each only where the variant
-has that parameter, and each with the log peak that fits the rest in closed form —
-is scored; ``scipy.optimize.least_squares`` (trust-region reflective, the bounds
-above, an analytic Jacobian, tolerances 1e-9) runs from the best three; the lowest
-end point wins (ties: the earlier start). No random restarts: the same data always
-gives the same fit.
+**The objective** is the sum of squared log residuals Σ (log predicted − log measured)²,
+so a 10 % miss costs the same on a 0.7 ms and on a 60 ms network. For each ``r`` it is
+minimised by Gauss–Newton on the linear parameters (each step a weighted non-negative
+least squares, solved exactly by enumerating the active sets: at most 2^5 tiny systems,
+all ridges at once in one batched ``numpy.linalg.solve``).
 
-**Leave-one-out** refits *everything* that is fitted — peak, bandwidth, overheads,
-slowdowns and the on-chip grid search — on all rows but one, then predicts that row.
-When a parameter cannot be determined without the left-out row (the only network
-with attention layers, say) it stays at its first start (slowdown 1).
+**The search over r** (no random restarts: the same data always give the same fit):
+``r`` runs over a fixed lattice, 2^(k/8) MACs/byte for k = −16 … 112 (0.25 to 16384,
+eighth-octave steps; every layer of int8 MobileNets is memory-bound above ~100, so the
+top of the range only matters for fp32 and for fitted refinements). A *fast* fit scores
+every fourth lattice point (half octaves), then the eight lattice points around the best;
+a *precise* fit then refines ``r`` continuously within ±1/8 octave (four rounds of 17
+points, each 8× narrower, with a parabolic step) and runs Gauss–Newton to convergence. Selection (below) uses fast fits; every reported fit
+and prediction uses precise ones. Both are deterministic.
+
+MACs alone (latency = MACs / peak) has the closed form ``log peak = mean(log MACs − log y)``;
+the plain roofline at a fixed (the paper's) ridge point is the same with ``A_all(r)``.
+
+Choosing the refinement terms (nested leave-one-out) lives in :mod:`.select`; its names
+are re-exported here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import least_squares
 from scipy.stats import spearmanr
 
-from .model import GROUPS, ModelParams, NetworkSet, latency_gradient, predict_latency_s
+from .model import GROUPS, ModelParams, NetworkSet, predict_latency_s
 
-ONCHIP_GRID_BYTES: tuple[float, ...] = (0.0,) + tuple(2.0 ** (k / 2) for k in range(24, 53))
-"""0 (off) and 4 KiB … 64 MiB in half-octave steps."""
+SLOW_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "dense")
+"""Groups that can carry a slowdown term (dense layers are the reference)."""
 
-_START_RIDGES: tuple[float, ...] = tuple(float(r) for r in np.geomspace(0.5, 5000.0, 25))
-_START_OVERHEAD_FRACTIONS = (0.0, 0.1, 0.3, 0.6)
-_START_SLOWDOWNS = (1.0, 3.0, 10.0)
-_REFINED_STARTS = 3
-_MAX_LOG_SLOWDOWN = math.log(1000.0)
-_LOG_PEAK_BOUNDS = (math.log(1e6), math.log(1e17))  # MAC/s: far outside any real device, keeps exp() finite
-_LOG_BW_BOUNDS = (math.log(1e5), math.log(1e16))  # bytes/s
+TERMS: tuple[str, ...] = ("overhead", "invoke", *(f"slow:{g}" for g in SLOW_GROUPS))
+"""Every candidate refinement term, in the order ties are broken (simplest first)."""
+
+LATTICE_RIDGES: np.ndarray = 2.0 ** (np.arange(-16, 113) / 8.0)
+"""The ridge-point lattice (MACs/byte), eighth-octave steps from 0.25 to 16384."""
+_COARSE = np.arange(0, len(LATTICE_RIDGES), 4)  # half octaves
+_FINE_HALF_WIDTH = 4  # lattice points either side of the coarse winner
+_GN_FAST, _GN_PRECISE = 4, 30
+_REFINE_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -68,47 +69,170 @@ class Variant:
     ridge_macs_per_byte: float | None = None  # fixed ridge point: only the scale (peak) is fitted
     overhead: bool = False  # fixed per-layer overhead
     invoke: bool = False  # fixed per-inference overhead
-    onchip: bool = False  # on-chip memory: small activation tensors cost no DRAM traffic
     slow_groups: tuple[str, ...] = ()  # per-group slowdown factors (see model.GROUPS)
 
     def __post_init__(self) -> None:
-        unknown = [g for g in self.slow_groups if g not in GROUPS]
+        unknown = [g for g in self.slow_groups if g not in SLOW_GROUPS]
         if unknown:
-            raise ValueError(f"unknown layer group(s) {unknown}; groups: {', '.join(GROUPS)}")
-        if self.compute_only and (self.overhead or self.invoke or self.onchip or self.slow_groups or self.ridge_macs_per_byte):
+            raise ValueError(f"unknown or reference layer group(s) {unknown}; slowdown groups: {', '.join(SLOW_GROUPS)}")
+        if self.compute_only and (self.overhead or self.invoke or self.slow_groups or self.ridge_macs_per_byte):
             raise ValueError("MACs alone takes no refinements")
 
     @property
     def is_refined(self) -> bool:
-        return self.overhead or self.invoke or self.onchip or bool(self.slow_groups)
+        return self.overhead or self.invoke or bool(self.slow_groups)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(t for t in TERMS if (t == "overhead" and self.overhead) or (t == "invoke" and self.invoke)
+                     or (t.startswith("slow:") and t[5:] in self.slow_groups))
+
+    @property
+    def n_params(self) -> int:
+        return (1 if self.compute_only or self.ridge_macs_per_byte else 2) + int(self.overhead) + int(self.invoke) + len(self.slow_groups)
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.compute_only, self.ridge_macs_per_byte, self.overhead, self.invoke, tuple(sorted(self.slow_groups)))
 
 
 MACS = Variant("macs", "MACs alone: latency = MACs / peak (one fitted scale)", compute_only=True)
 PLAIN = Variant("roofline", "plain roofline: peak and bandwidth fitted")
-OVERHEAD = Variant("+overhead", "plain roofline + a fixed time per layer", overhead=True)
-INVOKE = Variant("+invoke", "plain roofline + a fixed time per inference", invoke=True)
-SLOW_ATTENTION = Variant("+slow attention", "plain roofline + a slowdown factor on the attention core", slow_groups=("attention",))
-KEPT = Variant("+overhead +invoke +slow attention", "the three kept refinements together", overhead=True, invoke=True, slow_groups=("attention",))
 
-REFINEMENTS: tuple[Variant, ...] = (OVERHEAD, INVOKE, SLOW_ATTENTION, KEPT)
-"""The refinements kept (reports/fidelity/paper.md): each improves leave-one-out scores on some of the
-paper's devices, and together they lower the leave-one-out median error on all seven."""
 
-ONCHIP = Variant("+onchip", "plain roofline + on-chip memory: activation tensors that fit cost no DRAM traffic", onchip=True)
-SLOW_DEPTHWISE = Variant("+slow dw", "plain roofline + a slowdown factor on depthwise convolutions", slow_groups=("depthwise",))
-SLOW_SE = Variant("+slow se", "plain roofline + a slowdown factor on squeeze-excite layers", slow_groups=("se",))
-SLOW_ELEMENTWISE = Variant("+slow eltwise", "plain roofline + a slowdown factor on adds and pooling", slow_groups=("elementwise",))
-OVERHEAD_ONCHIP = Variant("+overhead +onchip", "per-layer overhead and on-chip memory", overhead=True, onchip=True)
-
-DROPPED: tuple[Variant, ...] = (ONCHIP, SLOW_DEPTHWISE, SLOW_SE, SLOW_ELEMENTWISE, OVERHEAD_ONCHIP)
-"""Refinements tried and dropped (no leave-one-out gain on the paper's data); still usable."""
-
-SELECTION_CANDIDATES: tuple[Variant, ...] = (PLAIN, *REFINEMENTS)
+def with_terms(terms: Sequence[str], base: Variant = PLAIN) -> Variant:
+    """The plain roofline (or ``base``) with refinement ``terms`` (see :data:`TERMS`), named after them."""
+    unknown = [t for t in terms if t not in TERMS]
+    if unknown:
+        raise ValueError(f"unknown term(s) {unknown}; terms: {', '.join(TERMS)}")
+    all_terms = set(base.terms) | set(terms)
+    ordered = [t for t in TERMS if t in all_terms]
+    v = replace(base, overhead="overhead" in all_terms, invoke="invoke" in all_terms,
+                slow_groups=tuple(t[5:] for t in ordered if t.startswith("slow:")))
+    if not ordered:
+        return v
+    label = " ".join("+" + ("slow " + t[5:] if t.startswith("slow:") else t) for t in ordered)
+    return replace(v, name=label, description=f"plain roofline {label}")
 
 
 def paper_ridge(ridge_macs_per_byte: float) -> Variant:
     """Plain roofline at a fixed ridge point (the paper's), only the scale fitted."""
     return Variant(f"roofline @RP {ridge_macs_per_byte:g}", f"plain roofline, ridge fixed at {ridge_macs_per_byte:g} MACs/byte, peak fitted", ridge_macs_per_byte=ridge_macs_per_byte)
+
+
+# -- the design: what a fit needs from the architectures (no measurement) ---------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Per-network sums behind every fit, for each lattice ridge; built once per :class:`NetworkSet`."""
+
+    net: NetworkSet
+    lattice: np.ndarray = field(repr=False)  # (R, N, G): A_g(r) of every network at every lattice ridge
+    layers: np.ndarray = field(repr=False)  # (N,) layer counts
+
+    traffic: np.ndarray = field(repr=False)  # (layers,) bytes at the set's dtypes
+    cell: np.ndarray = field(repr=False)  # (layers,): the (network, group) cell each layer adds to
+
+    @classmethod
+    def of(cls, net: NetworkSet) -> Design:
+        traffic = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
+        cell = net.net_index * len(GROUPS) + net.group
+        design = cls(net, np.zeros(0), net.layer_counts.astype(np.float64), traffic, cell)
+        object.__setattr__(design, "lattice", design.sums(LATTICE_RIDGES))
+        return design
+
+    def sums(self, ridges: np.ndarray) -> np.ndarray:
+        """A_g(r) for arbitrary ridges, (R, N, G)."""
+        ridges = np.asarray(ridges, dtype=np.float64)
+        per_layer = np.maximum(self.net.macs[None, :], ridges[:, None] * self.traffic[None, :])  # (R, layers)
+        cells = self.net.n_networks * len(GROUPS)
+        index = (np.arange(len(ridges))[:, None] * cells + self.cell[None, :]).ravel()
+        sums = np.bincount(index, weights=per_layer.ravel(), minlength=len(ridges) * cells)
+        return sums.reshape(len(ridges), self.net.n_networks, len(GROUPS))
+
+    def has_group(self, group: str) -> np.ndarray:
+        """Per network: does it contain layers of ``group``?"""
+        g = GROUPS.index(group)
+        return np.bincount(self.net.net_index[self.net.group == g], minlength=self.net.n_networks) > 0
+
+
+def _columns(design: Design, sums: np.ndarray, variant: Variant, rows: np.ndarray) -> np.ndarray:
+    """The design matrix (R, rows, k): A_all, A_g per slowed group, layer count, 1."""
+    s = sums[:, rows, :]
+    cols = [s.sum(axis=2)] + [s[:, :, GROUPS.index(g)] for g in variant.slow_groups]
+    if variant.overhead:
+        cols.append(np.broadcast_to(design.layers[rows], s.shape[:2]))
+    if variant.invoke:
+        cols.append(np.ones(s.shape[:2]))
+    return np.stack(cols, axis=2)
+
+
+_MASKS: dict[int, np.ndarray] = {}
+
+
+def _masks(k: int) -> np.ndarray:
+    """Every active set that keeps column 0 (the roofline itself), as a (S, k) boolean array."""
+    if k not in _MASKS:
+        _MASKS[k] = np.array([(True, *bits) for bits in itertools.product((False, True), repeat=k - 1)], dtype=bool)
+    return _MASKS[k]
+
+
+def _nnls_batched(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """min ||z β − t||² subject to β ≥ 0 (β_0 > 0), for every leading index of z (B, n, k) at once.
+
+    Exact: the optimum is the unconstrained least squares on its own support, and every
+    feasible support's solution costs at least as much, so the best feasible one wins.
+    Rows of z and t that are zero take no part (how a left-out row is dropped).
+    """
+    r, _, k = z.shape
+    scale = np.sqrt(np.mean(z * z, axis=1))  # (B, k): column norms, for conditioning
+    scale = np.where(scale > 0, scale, 1.0)
+    zs = z / scale[:, None, :]
+    g = np.matmul(zs.transpose(0, 2, 1), zs)
+    b = np.matmul(zs.transpose(0, 2, 1), t[:, :, None])[:, :, 0]
+    masks = _masks(k)  # (S, k)
+    both = masks[:, :, None] & masks[:, None, :]
+    eye = np.eye(k)
+    gm = np.where(both[None], g[:, None], eye[None, None]) + 1e-12 * eye  # (B, S, k, k)
+    bm = np.where(masks[None], b[:, None], 0.0)
+    beta = np.linalg.solve(gm, bm[..., None])[..., 0]  # (B, S, k)
+    feasible = np.all(beta >= -1e-12, axis=2) & (beta[:, :, 0] > 0)
+    gb = np.matmul(beta, g)  # (B, S, k)
+    cost = np.sum(gb * beta, axis=2) - 2 * np.sum(beta * b[:, None, :], axis=2)
+    cost = np.where(feasible, cost, np.inf)
+    best = np.argmin(cost, axis=1)
+    out = np.maximum(beta[np.arange(r), best], 0.0) / scale
+    out[~np.isfinite(cost[np.arange(r), best])] = np.nan  # no feasible support (cannot happen with t > 0)
+    return out
+
+
+def _gauss_newton(x: np.ndarray, log_y: np.ndarray, steps: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise Σ (log xβ − log y)² over β ≥ 0 for each leading index of x (B, n, k); returns (β, cost).
+
+    ``mask`` (B, n) drops rows (False) from each problem: a batch of leave-one-out fits.
+    """
+    use = np.ones(x.shape[:2]) if mask is None else mask.astype(np.float64)
+    log_y = np.broadcast_to(log_y, x.shape[:2])
+    y = np.exp(log_y)
+    beta = _nnls_batched(x * (use / y)[:, :, None], use.copy())  # relative-error start
+    cost = np.full(x.shape[0], np.inf)
+    for _ in range(steps):
+        pred = np.maximum(np.matmul(x, beta[:, :, None])[:, :, 0], 1e-300)
+        res = (np.log(pred) - log_y) * use
+        new_cost = np.sum(res * res, axis=1)
+        if np.all((np.abs(cost - new_cost) <= 1e-10 * new_cost) | (new_cost < 1e-24)):
+            cost = new_cost
+            break
+        cost = new_cost
+        # linearised in β around pred: log(xβ) ≈ log pred + (xβ − pred)/pred
+        beta = _nnls_batched(x * (use / pred)[:, :, None], (1.0 - res) * use)
+    pred = np.maximum(np.matmul(x, beta[:, :, None])[:, :, 0], 1e-300)
+    res = (np.log(pred) - log_y) * use
+    return beta, np.where(np.isfinite(res).all(axis=1), np.sum(res * res, axis=1), np.inf)
+
+
+# -- fitting -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -121,133 +245,116 @@ class Fit:
     fitted_rows: tuple[int, ...]
 
 
-# -- fitting --------------------------------------------------------------------------
+def _params(variant: Variant, ridge: float, beta: np.ndarray) -> ModelParams:
+    peak = 1.0 / float(beta[0])
+    i = 1
+    slowdown = {}
+    for g in variant.slow_groups:
+        slowdown[g] = 1.0 + float(beta[i]) / float(beta[0])
+        i += 1
+    overhead = invoke = 0.0
+    if variant.overhead:
+        overhead = float(beta[i])
+        i += 1
+    if variant.invoke:
+        invoke = float(beta[i])
+    return ModelParams(peak, peak / ridge, overhead_s=overhead, invoke_s=invoke, slowdown=slowdown)
 
 
-def _log_residuals(net: NetworkSet, p: ModelParams, log_y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    pred = predict_latency_s(net, p)[rows]
-    residuals: np.ndarray = np.log(np.maximum(pred, 1e-300)) - log_y
-    return residuals
+def _closed_scale(columns: np.ndarray, log_y: np.ndarray) -> float:
+    """log β_0 of latency = β_0 · column: the mean log ratio."""
+    return float(np.mean(log_y - np.log(columns)))
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Maps the optimizer's vector θ to ModelParams for one variant at one on-chip size."""
+def fit_variant(net: NetworkSet | Design, latency_s: np.ndarray, variant: Variant, rows: Sequence[int] | None = None, *, precise: bool = True,
+                near: int | None = None) -> Fit:
+    """Fit ``variant`` to the measured ``latency_s`` of the networks ``rows`` (default: all).
 
-    variant: Variant
-    overhead_unit_s: float
-    invoke_unit_s: float
-    onchip_bytes: float
-
-    @property
-    def fixed_ridge(self) -> float | None:
-        return self.variant.ridge_macs_per_byte
-
-    @property
-    def n_base(self) -> int:
-        return 1 if self.fixed_ridge else 2
-
-    def params(self, theta: np.ndarray) -> ModelParams:
-        peak = float(np.exp(theta[0]))
-        bw = peak / self.fixed_ridge if self.fixed_ridge else float(np.exp(theta[1]))
-        i = self.n_base
-        overhead = 0.0
-        if self.variant.overhead:
-            overhead = float(theta[i]) * self.overhead_unit_s
-            i += 1
-        invoke = 0.0
-        if self.variant.invoke:
-            invoke = float(theta[i]) * self.invoke_unit_s
-            i += 1
-        slowdown = {g: float(np.exp(theta[i + j])) for j, g in enumerate(self.variant.slow_groups)}
-        return ModelParams(peak, bw, overhead_s=overhead, invoke_s=invoke, onchip_bytes=self.onchip_bytes, slowdown=slowdown)
-
-    def jacobian(self, net: NetworkSet, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """∂(log predicted)/∂θ, analytic (see model.latency_gradient)."""
-        g = latency_gradient(net, self.params(theta), self.variant.slow_groups)
-        cols = [g.d_log_peak + g.d_log_bw] if self.fixed_ridge else [g.d_log_peak, g.d_log_bw]
-        if self.variant.overhead:
-            cols.append(g.d_overhead_s * self.overhead_unit_s)
-        if self.variant.invoke:
-            cols.append(np.full(net.n_networks, self.invoke_unit_s))
-        cols += [g.d_log_slowdown[group] for group in self.variant.slow_groups]
-        jac: np.ndarray = (np.stack(cols, axis=1) / g.latency_s[:, None])[rows]
-        return jac
-
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        v = self.variant
-        lo = [_LOG_PEAK_BOUNDS[0]] + ([] if self.fixed_ridge else [_LOG_BW_BOUNDS[0]])
-        hi = [_LOG_PEAK_BOUNDS[1]] + ([] if self.fixed_ridge else [_LOG_BW_BOUNDS[1]])
-        for on in (v.overhead, v.invoke):
-            if on:
-                lo.append(0.0)
-                hi.append(np.inf)
-        lo += [0.0] * len(v.slow_groups)
-        hi += [_MAX_LOG_SLOWDOWN] * len(v.slow_groups)
-        return np.asarray(lo), np.asarray(hi)
-
-    def starts(self, net: NetworkSet, latency_s: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
-        """The start grid: ridge × overhead share × slowdown, each with its best scale."""
-        v = self.variant
-        ridges = (self.fixed_ridge,) if self.fixed_ridge else _START_RIDGES
-        fractions = _START_OVERHEAD_FRACTIONS if v.overhead else (0.0,)
-        invokes = _START_OVERHEAD_FRACTIONS if v.invoke else (0.0,)
-        slows = _START_SLOWDOWNS if v.slow_groups else (1.0,)
-        n_layers = net.layer_counts[rows]
-        out = []
-        for ridge in ridges:
-            for slow in slows:
-                unit = ModelParams(1.0, 1.0 / ridge, onchip_bytes=self.onchip_bytes, slowdown={g: slow for g in v.slow_groups})
-                t_unit = predict_latency_s(net, unit)[rows]  # roofline part at peak 1 MAC/s
-                for fraction, invoke in itertools.product(fractions, invokes):
-                    fixed = fraction * self.overhead_unit_s * n_layers + invoke * self.invoke_unit_s
-                    rest = np.maximum(latency_s[rows] - fixed, 0.05 * latency_s[rows])
-                    log_peak = float(np.mean(np.log(t_unit) - np.log(rest)))
-                    theta = [log_peak] + ([] if self.fixed_ridge else [log_peak - math.log(ridge)])
-                    theta += [fraction] if v.overhead else []
-                    theta += [invoke] if v.invoke else []
-                    theta += [math.log(slow)] * len(v.slow_groups)
-                    out.append(np.asarray(theta, dtype=np.float64))
-        return out
-
-
-def fit_variant(net: NetworkSet, latency_s: np.ndarray, variant: Variant, rows: Sequence[int] | None = None) -> Fit:
-    """Fit ``variant`` to the measured ``latency_s`` of the networks ``rows`` (default: all)."""
-    latency_s = np.asarray(latency_s, dtype=np.float64)
-    idx = np.arange(net.n_networks) if rows is None else np.asarray(rows, dtype=np.int64)
-    log_y = np.log(latency_s[idx])
+    Only ``latency_s[rows]`` is read. ``precise=False`` stops at the eighth-octave lattice
+    (what selection uses); the default refines the ridge continuously. ``near`` (a lattice
+    index) searches the lattice within one octave of it first (see :class:`Selector`).
+    """
+    design = net if isinstance(net, Design) else Design.of(net)
+    idx = np.arange(design.net.n_networks) if rows is None else np.asarray(rows, dtype=np.int64)
+    log_y = np.log(np.asarray(latency_s, dtype=np.float64)[idx])
     if variant.compute_only:
-        log_peak = float(np.mean(np.log(net.macs_total[idx]) - log_y))
-        p = ModelParams(math.exp(log_peak), math.inf)
-        res = _log_residuals(net, p, log_y, idx)
-        return Fit(variant, p, 0.5 * float(res @ res), tuple(int(i) for i in idx))
-    per_layer = float(np.median(latency_s[idx] / net.layer_counts[idx]))
-    # Stage 1: score every start of the grid (cheap: one prediction each).
-    candidates: list[tuple[float, int, _Layout, np.ndarray]] = []
-    for onchip in (ONCHIP_GRID_BYTES if variant.onchip else (0.0,)):
-        layout = _Layout(variant, per_layer, float(np.min(latency_s[idx])), onchip)
-        lo, hi = layout.bounds()
-        for theta0 in layout.starts(net, latency_s, idx):
-            theta0 = np.clip(theta0, lo, hi)
-            res = _log_residuals(net, layout.params(theta0), log_y, idx)
-            candidates.append((0.5 * float(res @ res), len(candidates), layout, theta0))
-    candidates.sort(key=lambda c: (c[0], c[1]))
-    # Stage 2: least squares from the best few starts; the lowest end point wins.
-    best: tuple[float, ModelParams] | None = None
-    for _, _, layout, theta0 in candidates[:_REFINED_STARTS]:
-        lo, hi = layout.bounds()
-        sol = least_squares(
-            lambda th, layout=layout: _log_residuals(net, layout.params(th), log_y, idx),
-            theta0, jac=lambda th, layout=layout: layout.jacobian(net, th, idx),
-            bounds=(lo, hi), method="trf", x_scale=1.0, xtol=1e-9, ftol=1e-9, gtol=1e-9, max_nfev=200,
-        )
-        if best is None or float(sol.cost) < best[0] - 1e-12:
-            best = (float(sol.cost), layout.params(sol.x))
-    assert best is not None
-    return Fit(variant, best[1], best[0], tuple(int(i) for i in idx))
+        log_beta = _closed_scale(design.net.macs_total[idx], log_y)
+        p = ModelParams(math.exp(-log_beta), math.inf)
+        return _finish(variant, p, design, log_y, idx)
+    if variant.ridge_macs_per_byte is not None:
+        ridges = np.array([float(variant.ridge_macs_per_byte)])
+        x = _columns(design, design.sums(ridges), variant, idx)
+        if x.shape[2] == 1:  # plain at a fixed ridge: closed form
+            beta = np.array([math.exp(_closed_scale(x[0, :, 0], log_y))])
+        else:
+            beta = _gauss_newton(x, log_y, _GN_PRECISE)[0][0]
+        return _finish(variant, _params(variant, ridges[0], beta), design, log_y, idx)
+    best_k, beta = _lattice_search(design, variant, idx, log_y, near)
+    if not precise:
+        return _finish(variant, _params(variant, float(LATTICE_RIDGES[best_k]), beta), design, log_y, idx)
+    ridge, beta = _refine(design, variant, idx, log_y, best_k)
+    return _finish(variant, _params(variant, ridge, beta), design, log_y, idx)
 
 
-# -- scoring --------------------------------------------------------------------------
+def _lattice_search(design: Design, variant: Variant, idx: np.ndarray, log_y: np.ndarray, near: int | None = None) -> tuple[int, np.ndarray]:
+    """Best lattice point: half octaves then the eight neighbours of the winner; or, with
+    ``near``, only the 17 lattice points within one octave of it (the full search if the
+    winner lies on that window's edge)."""
+    if near is not None:
+        window = np.arange(max(near - 8, 0), min(near + 9, len(LATTICE_RIDGES)))
+        beta, cost = _gauss_newton(_columns(design, design.lattice[window], variant, idx), log_y, _GN_FAST)
+        j = int(np.argmin(cost))
+        edge = (j == 0 and window[0] > 0) or (j == len(window) - 1 and window[-1] < len(LATTICE_RIDGES) - 1)
+        if not edge:
+            return int(window[j]), beta[j]
+    x = _columns(design, design.lattice[_COARSE], variant, idx)
+    _, cost = _gauss_newton(x, log_y, _GN_FAST)
+    centre = int(_COARSE[int(np.argmin(cost))])  # ties: the lowest ridge
+    fine = np.arange(max(centre - _FINE_HALF_WIDTH, 0), min(centre + _FINE_HALF_WIDTH + 1, len(LATTICE_RIDGES)))
+    x = _columns(design, design.lattice[fine], variant, idx)
+    beta, cost = _gauss_newton(x, log_y, _GN_FAST)
+    j = int(np.argmin(cost))
+    return int(fine[j]), beta[j]
+
+
+def _refine(design: Design, variant: Variant, idx: np.ndarray, log_y: np.ndarray, k: int) -> tuple[float, np.ndarray]:
+    """Refine log r within one lattice step of lattice point ``k``: rounds of 17 points, each
+    round ±1 spacing around the last winner (the bracket shrinks 8× per round), then one
+    parabolic step through the winner and its neighbours."""
+    step = math.log(2.0) / 8.0
+    lo, hi = math.log(LATTICE_RIDGES[k]) - step, math.log(LATTICE_RIDGES[k]) + step
+    best: tuple[float, float, np.ndarray] = (math.inf, 0.0, np.zeros(0))
+
+    def run(log_rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = _columns(design, design.sums(np.exp(log_rs)), variant, idx)
+        return _gauss_newton(x, log_y, _GN_PRECISE)
+
+    for _ in range(_REFINE_ROUNDS):
+        grid = np.linspace(lo, hi, 17)
+        beta, cost = run(grid)
+        j = int(np.argmin(cost))
+        if cost[j] < best[0]:
+            best = (float(cost[j]), float(grid[j]), beta[j])
+        if 0 < j < 16:
+            c0, c1, c2 = cost[j - 1], cost[j], cost[j + 1]
+            denom = c0 - 2 * c1 + c2
+            if denom > 0:
+                vertex = grid[j] + 0.5 * (grid[1] - grid[0]) * (c0 - c2) / denom
+                vb, vc = run(np.array([vertex]))
+                if vc[0] < best[0]:
+                    best = (float(vc[0]), float(vertex), vb[0])
+        spacing = (hi - lo) / 16
+        lo, hi = best[1] - spacing, best[1] + spacing
+    return math.exp(best[1]), best[2]
+
+
+def _finish(variant: Variant, p: ModelParams, design: Design, log_y: np.ndarray, idx: np.ndarray) -> Fit:
+    pred = predict_latency_s(design.net, p)[idx]
+    res = np.log(np.maximum(pred, 1e-300)) - log_y
+    return Fit(variant, p, 0.5 * float(res @ res), tuple(int(i) for i in idx))
+
+
+# -- scoring -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -267,13 +374,14 @@ def score(predicted_s: np.ndarray, measured_s: np.ndarray) -> Scores:
     return Scores(spearman=rs, median_ape=float(np.median(ape)), worst_ape=float(np.max(ape)), n=len(measured_s))
 
 
-def leave_one_out(net: NetworkSet, latency_s: np.ndarray, variant: Variant) -> np.ndarray:
+def leave_one_out(net: NetworkSet | Design, latency_s: np.ndarray, variant: Variant) -> np.ndarray:
     """Prediction of each network by ``variant`` refitted on all the other networks."""
-    n = net.n_networks
+    design = net if isinstance(net, Design) else Design.of(net)
+    n = design.net.n_networks
     out = np.empty(n)
     for i in range(n):
         rows = [j for j in range(n) if j != i]
-        out[i] = predict_latency_s(net, fit_variant(net, latency_s, variant, rows).params)[i]
+        out[i] = predict_latency_s(design.net, fit_variant(design, latency_s, variant, rows).params)[i]
     return out
 
 
@@ -292,73 +400,26 @@ class Evaluation:
         return self.fit.variant
 
 
-def evaluate(net: NetworkSet, latency_s: np.ndarray, variant: Variant) -> Evaluation:
+def evaluate(net: NetworkSet | Design, latency_s: np.ndarray, variant: Variant) -> Evaluation:
     """Fit on everything, predict, and repeat leave-one-out."""
+    design = net if isinstance(net, Design) else Design.of(net)
     latency_s = np.asarray(latency_s, dtype=np.float64)
-    f = fit_variant(net, latency_s, variant)
-    predicted = predict_latency_s(net, f.params)
-    loo = leave_one_out(net, latency_s, variant)
+    f = fit_variant(design, latency_s, variant)
+    predicted = predict_latency_s(design.net, f.params)
+    loo = leave_one_out(design, latency_s, variant)
     return Evaluation(f, predicted, score(predicted, latency_s), loo, score(loo, latency_s))
 
 
-# -- choosing a refinement honestly ---------------------------------------------------
 
 
-def loo_log_rmse(net: NetworkSet, latency_s: np.ndarray, variant: Variant, rows: Sequence[int]) -> float:
-    """Root-mean-square log residual of leave-one-out predictions within ``rows``."""
-    rows = list(rows)
-    res = []
-    for i in rows:
-        train = [j for j in rows if j != i]
-        pred = predict_latency_s(net, fit_variant(net, latency_s, variant, train).params)[i]
-        res.append(math.log(pred / latency_s[i]))
-    return math.sqrt(sum(r * r for r in res) / len(res))
+_SELECT_NAMES = ("MIN_GAIN", "MIN_GROUP_NETWORKS", "Selection", "Selector", "candidate_terms", "fast_loo_predictions",
+                 "fold_prediction", "max_params", "nested_selection")
 
 
-def select_variant(net: NetworkSet, latency_s: np.ndarray, candidates: Sequence[Variant], rows: Sequence[int] | None = None) -> Variant:
-    """The candidate with the lowest leave-one-out log RMSE on ``rows`` (ties: the earlier, simpler one)."""
-    rows = list(range(net.n_networks)) if rows is None else list(rows)
-    scored = [(loo_log_rmse(net, latency_s, v, rows), k, v) for k, v in enumerate(candidates)]
-    return min(scored, key=lambda t: (round(t[0], 12), t[1]))[2]
+def __getattr__(name: str) -> object:
+    """The selection's names, re-exported lazily (:mod:`.select` imports this module)."""
+    if name in _SELECT_NAMES:
+        from . import select
 
-
-def applicable(variant: Variant, net: NetworkSet) -> Variant:
-    """Drop slowdowns of layer groups the networks do not contain (they could not be fitted)."""
-    present = net.groups_present()
-    groups = tuple(g for g in variant.slow_groups if g in present)
-    if groups == variant.slow_groups:
-        return variant
-    dropped = ", ".join(g for g in variant.slow_groups if g not in present)
-    return dataclasses.replace(variant, slow_groups=groups, description=f"{variant.description} (no {dropped} layers: that slowdown is not fitted)")
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Refinement chosen by leave-one-out, scored by an outer leave-one-out (nested)."""
-
-    chosen: Variant  # chosen on all rows: the recommended model for this device
-    fit: Fit
-    per_fold: tuple[str, ...]  # the variant each outer fold chose
-    loo_predicted_s: np.ndarray = field(repr=False)
-    loo: Scores
-
-
-def nested_selection(net: NetworkSet, latency_s: np.ndarray, candidates: Sequence[Variant] = SELECTION_CANDIDATES) -> Selection:
-    """Choose among ``candidates`` by inner leave-one-out; score the *whole procedure* by outer leave-one-out.
-
-    For each network i: the choice is made on the other networks only (an inner
-    leave-one-out over them), the chosen variant is fitted on them and predicts i.
-    The resulting scores include the cost of choosing, so they are not flattered by it.
-    """
-    latency_s = np.asarray(latency_s, dtype=np.float64)
-    candidates = [applicable(v, net) for v in candidates]
-    n = net.n_networks
-    out = np.empty(n)
-    chosen_names = []
-    for i in range(n):
-        rows = [j for j in range(n) if j != i]
-        v = select_variant(net, latency_s, candidates, rows)
-        chosen_names.append(v.name)
-        out[i] = predict_latency_s(net, fit_variant(net, latency_s, v, rows).params)[i]
-    chosen = select_variant(net, latency_s, candidates)
-    return Selection(chosen, fit_variant(net, latency_s, chosen), tuple(chosen_names), out, score(out, latency_s))
+        return getattr(select, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,8 @@ may be left empty for its default. ``model`` is a built-in spec name or a spec
 ``dtype`` the one given to the fit (int8), ``status`` ``ok``. ``status`` is ``ok``,
 ``failed`` (the network did not run) or ``not_reported``; only ``ok`` rows carry a
 latency and only they are fitted. ``label`` is free text (the paper's model name).
-``threads``, ``runs`` and ``latency_iqr_ms`` record how a benchmark was run.
+``threads``, ``runs`` and ``latency_iqr_ms`` record how a benchmark was run; ``source``
+names where the row's number comes from (a paper and table, a benchmark command).
 Unknown columns are refused, so a misspelt column never silently falls back to
 its default.
 """
@@ -40,7 +41,7 @@ STATUSES: tuple[str, ...] = ("ok", "failed", "not_reported")
 REQUIRED_COLUMNS: tuple[str, ...] = ("model", "latency_ms")
 COLUMNS: tuple[str, ...] = (
     "model", "alpha", "resolution", "width_rule", "batch", "device", "dtype",
-    "latency_ms", "status", "label", "threads", "runs", "latency_iqr_ms",
+    "latency_ms", "status", "label", "threads", "runs", "latency_iqr_ms", "source",
 )
 MAX_CSV_BYTES = 5_000_000
 
@@ -66,6 +67,7 @@ class Measurement:
     threads: int | None = None
     runs: int | None = None
     latency_iqr_ms: float | None = None
+    source: str = ""
     line: int = 0
     file: str = ""
 
@@ -198,6 +200,7 @@ def _parse_row(row: dict[str, str], fail: _Fail) -> Measurement:
         threads=_int(opt["threads"], "threads", fail) if "threads" in opt else None,
         runs=_int(opt["runs"], "runs", fail) if "runs" in opt else None,
         latency_iqr_ms=_float(opt["latency_iqr_ms"], "latency_iqr_ms", fail, positive=False) if "latency_iqr_ms" in opt else None,
+        source=opt.get("source", ""),
         line=fail.line,
         file=fail.file,
     )

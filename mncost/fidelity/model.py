@@ -27,7 +27,7 @@ from ..hardware import DTYPE_BYTES
 from ..ops import numel
 from ..roofline import GROUPS, layer_group
 
-__all__ = ["GROUPS", "Gradient", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "latency_gradient", "layer_group", "layer_times_s", "predict_latency_s", "traffic_bytes"]
+__all__ = ["GROUPS", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "layer_group", "layer_times_s", "predict_latency_s", "traffic_bytes"]
 from ..walk import Walk
 
 @dataclass(frozen=True, eq=False)
@@ -175,46 +175,6 @@ def predict_latency_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
     """Modelled latency of every network of ``net`` (seconds), one array operation per term."""
     total = np.bincount(net.net_index, weights=layer_times_s(net, p), minlength=net.n_networks)
     return total + p.invoke_s if p.invoke_s else total
-
-
-@dataclass(frozen=True, eq=False)
-class Gradient:
-    """Every network's latency and its partial derivatives (for an analytic Jacobian).
-
-    Away from the kinks of max() (a layer exactly at the ridge) these are exact.
-    """
-
-    latency_s: np.ndarray
-    d_log_peak: np.ndarray  # ∂latency/∂log peak (bandwidth held fixed)
-    d_log_bw: np.ndarray  # ∂latency/∂log bandwidth
-    d_overhead_s: np.ndarray  # ∂latency/∂overhead_s = the layer count
-    d_log_slowdown: dict[str, np.ndarray]  # ∂latency/∂log slowdown[group]
-
-
-def latency_gradient(net: NetworkSet, p: ModelParams, groups: tuple[str, ...] = ()) -> Gradient:
-    """Latency of every network and its derivatives with respect to the model's parameters."""
-    traffic = traffic_bytes(net, p)
-    mac_time = net.macs / p.peak_macs_per_s
-    mem_time = traffic / p.mem_bw_bytes_per_s
-    compute_bound = mac_time >= mem_time
-    factors = np.ones(len(GROUPS))
-    for group, factor in p.slowdown.items():
-        factors[GROUPS.index(group)] = factor
-    scaled = factors[net.group] * np.where(compute_bound, mac_time, mem_time)
-    n = net.n_networks
-
-    def total(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(net.net_index, weights=weights, minlength=n)
-
-    counts = net.layer_counts.astype(np.float64)
-    latency = total(scaled) + p.overhead_s * counts + p.invoke_s
-    return Gradient(
-        latency_s=latency,
-        d_log_peak=-total(np.where(compute_bound, scaled, 0.0)),
-        d_log_bw=-total(np.where(compute_bound, 0.0, scaled)),
-        d_overhead_s=counts,
-        d_log_slowdown={g: total(np.where(net.group == GROUPS.index(g), scaled, 0.0)) for g in groups},
-    )
 
 
 def compute_bound_share(net: NetworkSet, p: ModelParams) -> float:

@@ -18,7 +18,9 @@ import numpy as np
 
 from . import paper
 from .device import DeviceFit, fit_measurements
-from .fit import DROPPED, INVOKE, KEPT, MACS, OVERHEAD, PLAIN, REFINEMENTS, SLOW_ATTENTION, Evaluation, Scores, applicable, evaluate, score
+from typing import Any
+
+from .fit import Evaluation, Scores, score
 from .measurements import read_measurements
 from .model import ModelParams, NetworkSet, compute_bound_share, predict_latency_s
 
@@ -85,220 +87,127 @@ def render_fit(fit: DeviceFit) -> str:
                      _pct(e.loo.median_ape), _pct(e.in_sample.worst_ape), _pct(e.loo.worst_ape), _params(e.fit.params, fit.net)])
     if fit.selection is not None:
         s = fit.selection
-        rows.append([f"chosen by LOO: {s.chosen.name}", "", _rs(s.loo.spearman), "", _pct(s.loo.median_ape), "", _pct(s.loo.worst_ape), "nested leave-one-out"])
+        rows.append([f"selected: {s.chosen.name}", _rs(score(s.predicted_s, fit.latency_s).spearman), _rs(s.loo.spearman),
+                     _pct(score(s.predicted_s, fit.latency_s).median_ape), _pct(s.loo.median_ape), _pct(score(s.predicted_s, fit.latency_s).worst_ape),
+                     _pct(s.loo.worst_ape), _params(s.fit.params, fit.net)])
     table = _table(["model", "r_s", "r_s LOO", "median error", "LOO", "worst error", "LOO", "fitted parameters"], rows, "lrrrrrrl")
     return head + table + ("\nerror = |predicted − measured| / measured; LOO: leave-one-out, every parameter refitted without "
-                           "the predicted network. The profile records the plain roofline.\n")
+                           "the predicted network; for *selected* the choice of terms is made without it too (nested leave-one-out). "
+                           "The profile records the plain roofline, and the selected model under `refinements:`.\n")
 
 
-# -- the paper's devices --------------------------------------------------------------
+# -- the papers' devices --------------------------------------------------------------
 
-OVERHEAD_NAME, INVOKE_NAME, ATTENTION_NAME = OVERHEAD.name, INVOKE.name, SLOW_ATTENTION.name
-_COLUMNS = [MACS.name, "paper RP", PLAIN.name, *(v.name for v in REFINEMENTS)]
-
-
-def _device_fits(select: bool) -> list[DeviceFit]:
-    rows = paper.table6()
-    ridges = paper.table16()
-    return [
-        fit_measurements(rows, name=device, device=device, ridge_macs_per_byte=ridges[device].ridge_macs_per_byte if device in ridges else None,
-                         refinements=REFINEMENTS, select=select)
-        for device in paper.devices(rows)
-    ]
-
-
-def _get(fit: DeviceFit, column: str) -> Evaluation | None:
-    for e in fit.evaluations:
-        if e.variant.name == column or (column == "paper RP" and e.variant.ridge_macs_per_byte is not None):
-            return e
-    return None
+PAPER_NOTE = """Every score here is **leave-one-out** (LOO): each network is predicted by a model fitted
+without it, every fitted parameter included; for the *selected* model the choice of refinement terms is
+made without it too (nested leave-one-out, `mncost.fidelity.fit.nested_selection`), so that score
+includes the price of choosing. r_s is the Spearman rank correlation of the LOO predictions with the
+measurements; error is |predicted − measured| / measured. Columns: *MACs* = latency ∝ MACs (one fitted
+scale); *RP* = the plain roofline at the ridge point of the MobileNetV4 paper's Table 16, only the scale
+fitted; *plain* = the plain roofline, peak and bandwidth fitted; *selected* = the plain roofline plus
+the refinement terms chosen by forward stepwise selection on inner leave-one-out (candidates fixed in
+advance: a time per layer, a time per inference, a slowdown per layer group; a term must lower the inner
+LOO RMS log error by 20 %, a threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
+≤ 10 %, judged on data sets of at least 10 networks."""
 
 
-def paper_report(*, select: bool = True) -> str:
-    """The fidelity report on the MobileNetV4 paper's Table 6 measurements (reports/fidelity/paper.md).
+def _cell(s: Scores | None) -> str:
+    return "–" if s is None else f"{_rs(s.spearman)} / {_pct(s.median_ape)}"
 
-    ``select`` adds the nested leave-one-out choice per device (the slow part: ~2 min on 2 cores).
-    """
-    fits = _device_fits(select)
+
+def _goal(f: DeviceFit) -> str:
+    from .catalog import meets_goal
+
+    met = meets_goal(f)
+    return f"n < {10}" if met is None else ("**met**" if met else "not met")
+
+
+def _rp(f: DeviceFit) -> Evaluation | None:
+    return next((e for e in f.evaluations if e.variant.ridge_macs_per_byte is not None), None)
+
+
+def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[paper.Device, DeviceFit | None]] | None = None) -> str:
+    """The fidelity report on the papers' measurements (reports/fidelity/paper.md); ``select``: the nested choice too."""
+    from .catalog import fit_devices, transfer_check
+
+    fits = fits if fits is not None else fit_devices(workers=workers, select=select)
+    fitted = [(d, f) for d, f in fits if f is not None]
     t16 = paper.table16()
-    out = [
-        "# Roofline fidelity on the MobileNetV4 paper's measurements\n\n",
-        f"Generated by `mncost.fidelity.report.paper_report()`; regenerate with\n`{PAPER_COMMAND}`\n(about two minutes on 2 cores).\n\n",
-        f"**Data**: `mncost/fidelity/data/mnv4_table6_latency.csv`, the rows of {paper.CITATION}, Table 6 whose "
-        "architectures mncost ships (MobileNet V1, V2 at α 0.5–2.0, V3-Large 0.5, MNv4 Conv-S/M/L and Hybrid-M/L): "
-        "11 networks per device, 9 on the Pixel 4 DSP (the hybrids failed) and on CoreML (not reported). INT8 on the "
-        "CPUs, DSP and EdgeTPU, FP16 on the GPUs and CoreML (the dtype sets the bytes).\n\n",
-        "**Method**: each model is fitted by least squares on log latency (`mncost.fidelity.fit`). **Every score in "
-        "the first two tables is leave-one-out** (LOO): each network is predicted by the model refitted on the other "
-        "networks, every fitted parameter included. r_s is the Spearman rank correlation of those predictions with "
-        "the measurements; |err| is |predicted − measured| / measured. Columns: *macs* = MACs alone (one fitted "
-        "scale); *paper RP* = the plain roofline at the ridge point of the paper's Table 16, only the scale fitted; "
-        "*roofline* = the plain roofline, peak and bandwidth fitted; then the kept refinements, alone and together "
-        "(see *The model and its options* below).\n\n",
-        "## Leave-one-out Spearman r_s\n\n",
-    ]
-    header = ["device", "n", "Table 16 RP", "Table 16 r_s roofline / MACs", *_COLUMNS] + (["chosen per fold"] if select else [])
-    rs_rows, err_rows, in_rows = [], [], []
-    for f in fits:
+    out = ["# Roofline fidelity on the papers' measurements\n\n",
+           f"Generated by `mncost.fidelity.report.paper_report()`; regenerate with\n`{PAPER_COMMAND}`\n"
+           "(its run time is measured by `benchmarks/bench_fidelity.py`).\n\n", "**Data** (a source on every row):\n\n"]
+    for ds in paper.DATASETS.values():
+        out.append(f"- `mncost/fidelity/data/{ds.path.name}`: {ds.citation}\n")
+    out += ["\nRows of different settings (phone, precision, paper) are different devices. INT8 on the MobileNetV4 "
+            "paper's CPUs, DSP and EdgeTPU, FP16 on its GPUs and CoreML; fp32 and int8 (8-bit) on the MobileNetV3 "
+            "paper's Pixels; the dtype sets the bytes.\n\n", PAPER_NOTE, "\n\n## Leave-one-out r_s / median error per device\n\n"]
+    rows = []
+    for d, f in fitted:
+        s = f.selection
+        rows.append([f.device, d.dataset, str(len(f.rows)), _cell(f.macs.loo), _cell(_rp(f).loo if _rp(f) else None), _cell(f.plain.loo),
+                     _cell(s.loo if s else None), f"`{s.chosen.name}`" if s else "–", _goal(f)])
+    out.append(_table(["device", "data", "n", "MACs", "RP", "plain", "selected", "selected on all rows", "goal"], rows, "llrrrrrll"))
+    small = [f"{d.device} ({sum(1 for r in paper.dataset_rows(d.dataset) if r.device == d.device)} networks)" for d, f in fits if f is None]
+    if small:
+        out.append(f"\nToo few networks to fit (fewer than 4): {', '.join(small)}; used for the transfer check below.\n")
+    out.append("\n## The paper's Table 16 beside these networks\n\n")
+    t16_rows = []
+    for d, f in fitted:
         ref = t16.get(f.device)
-        paper_cells = [f"{ref.ridge_macs_per_byte:g}", f"{ref.spearman_roofline:.3f} / {ref.spearman_macs:.3f}"] if ref else ["–", "–"]
-        cols = [_get(f, c) for c in _COLUMNS]
-        rs_rows.append([f.device, str(len(f.rows)), *paper_cells, *(_rs(e.loo.spearman) if e else "–" for e in cols)]
-                       + ([_rs(f.selection.loo.spearman)] if f.selection else []))
-        err_rows.append([f.device, str(len(f.rows)), *(f"{_pct(e.loo.median_ape)} / {_pct(e.loo.worst_ape)}" if e else "–" for e in cols)]
-                        + ([f"{_pct(f.selection.loo.median_ape)} / {_pct(f.selection.loo.worst_ape)}"] if f.selection else []))
-        in_rows.append([f.device, *(f"{_rs(e.in_sample.spearman)}, {_pct(e.in_sample.median_ape)}" if e else "–" for e in cols)])
-    out.append(_table(header, rs_rows))
-    out.append("\nTable 16 columns: the paper's fitted ridge point and its r_s over the paper's own set of networks.\n")
-    out.append("\n## Leave-one-out |error|: median / worst\n\n")
-    out.append(_table(["device", "n", *_COLUMNS] + (["chosen per fold"] if select else []), err_rows))
-    out.append("\n## In sample (fitted on all networks), r_s and median |error|, for reference\n\n")
-    out.append(_table(["device", *_COLUMNS], in_rows))
-    out.append(_reading(fits, select))
-    out.append(MODEL_OPTIONS_MD)
-    out.append("\n## Fitted parameters (all networks)\n\n")
-    out.append(_table(["device", "model", "parameters"],
-                      [[f.device, e.variant.name, _params(e.fit.params, f.net)] for f in fits for e in f.evaluations if e.variant.name != MACS.name], "lll"))
-    out.append(_dropped_section(fits))
+        if ref is None:
+            continue
+        rp = _rp(f)
+        t16_rows.append([f.device, f"{ref.ridge_macs_per_byte:g}", f"{ref.spearman_roofline:.3f}", f"{ref.spearman_macs:.3f}",
+                         _rs(rp.loo.spearman) if rp else "–", _rs(f.macs.loo.spearman), f"{f.plain.fit.params.ridge_macs_per_byte:.3g}"
+                         + (" (lower bound)" if compute_bound_share(f.net, f.plain.fit.params) == 0.0 else "")])
+    out.append(_table(["device", "Table 16 RP (MACs/B)", "Table 16 r_s roofline", "Table 16 r_s MACs", "r_s at RP here (LOO)",
+                       "r_s MACs here (LOO)", "fitted ridge here"], t16_rows))
+    out.append("\nTable 16's r_s are over the paper's own, larger set of networks; here only the Table 6 networks that mncost "
+               "can count are used, with mncost's conventions (every walked layer, residual adds and pooling included).\n")
+    out.append("\n## Which terms each fold chose\n\n")
+    choice_rows = []
+    for d, f in fitted:
+        s = f.selection
+        if s is None:
+            continue
+        counts: dict[str, int] = {}
+        for name in s.per_fold:
+            counts[name] = counts.get(name, 0) + 1
+        path = " → ".join(f"`{name}` {rmse:.3f}" for name, rmse in s.path)
+        choice_rows.append([f.device, ", ".join(f"`{k}` ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])), path])
+    out.append(_table(["device", "chosen per outer fold", "path on all rows (inner LOO RMS log error)"], choice_rows, "lll"))
+    out.append(_transfer_section(fits, transfer_check))
+    out.append("\n## Selected model, fitted on all rows\n\n")
+    out.append(_table(["device", "model", "parameters"], [[f.device, f.selection.chosen.name, _params(f.selection.fit.params, f.net)]
+                                                          for _, f in fitted if f.selection], "lll"))
     out.append("\n## Per network: measured and leave-one-out predictions (ms)\n")
-    for f in fits:
-        r = f.refined
-        out.append(f"\n**{f.device}** ({f.dtype})\n\n")
-        rows = []
+    for d, f in fitted:
+        s = f.selection
+        out.append(f"\n**{f.device}** ({f.dtype}, {paper.DATASETS[d.dataset].citation})\n\n")
+        table = []
         for k, m in enumerate(f.rows):
-            rows.append([m.label or m.model, f"{m.alpha:g}", str(f.resolutions[k]), f"{m.latency_ms:g}",
-                         f"{f.macs.loo_predicted_s[k] * 1e3:.3g}", f"{f.plain.loo_predicted_s[k] * 1e3:.3g}",
-                         f"{r.loo_predicted_s[k] * 1e3:.3g}" if r else "–"])
-        out.append(_table(["network", "α", "res", "measured", "MACs", "roofline", KEPT.name], rows))
+            table.append([m.label or m.model, f"{m.alpha:g}", str(f.resolutions[k]), f"{m.latency_ms:g}",
+                          f"{f.macs.loo_predicted_s[k] * 1e3:.3g}", f"{f.plain.loo_predicted_s[k] * 1e3:.3g}",
+                          f"{s.loo_predicted_s[k] * 1e3:.3g}" if s else "–", f"`{s.per_fold[k]}`" if s else "–"])
+        out.append(_table(["network", "α", "res", "measured", "MACs", "plain", "selected", "chosen in its fold"], table, "lrrrrrrl"))
     return "".join(out)
 
 
-def _reading(fits: list[DeviceFit], select: bool) -> str:
-    by = {f.device: f for f in fits}
-
-    def ev(device: str, name: str) -> Evaluation | None:
-        return _get(by[device], name) if device in by else None
-
-    def loo_rs(device: str, name: str) -> str:
-        e = ev(device, name)
-        return _rs(e.loo.spearman) if e else "–"
-
-    def param(device: str, name: str, key: str) -> float:
-        e = ev(device, name)
-        return e.fit.params.as_dict().get(key, 0.0) if e else math.nan
-
-    def change(device: str, attr: str) -> str:
-        a, b = ev(device, PLAIN.name), ev(device, KEPT.name)
-        if a is None or b is None:
-            return "–"
-        x, y = getattr(a.loo, attr), getattr(b.loo, attr)
-        return f"{_rs(x)} → {_rs(y)}" if attr == "spearman" else f"{_pct(x)} → {_pct(y)}"
-
-    kept = [(f, f.plain, f.refined) for f in fits if f.refined is not None]
-    better_err = [f.device for f, a, b in kept if b.loo.median_ape < a.loo.median_ape]
-    better_rs = [f.device for f, a, b in kept if b.loo.spearman > a.loo.spearman + 1e-9]
-    worse_rs = [f.device for f, a, b in kept if b.loo.spearman < a.loo.spearman - 1e-9]
-    err_list = ", ".join(f"{d} {change(d, 'median_ape')}" for d in by)
-    memory_only = ", ".join(f.device for f in fits if compute_bound_share(f.net, f.plain.fit.params) == 0.0) or "no device"
-    def intensity_max(f: DeviceFit) -> float:
-        traffic = f.net.weight_bytes + f.net.act_read_bytes + f.net.act_write_bytes
-        return float(np.max(f.net.macs / traffic))
-
-    paper_rp_memory_only = [f.device for f in fits if (e := _get(f, "paper RP")) is not None and compute_bound_share(f.net, e.fit.params) == 0.0]
-    int8 = [f for f in fits if f.dtype == "int8"]
-    dsp, tpu, p6, s23 = "Pixel 4 DSP", "Pixel 8 EdgeTPU", "Pixel 6 CPU", "Samsung S23 CPU"
-    lines = [
-        "",
-        "## Reading the numbers",
-        "",
-        "- **Small samples.** With 11 networks one swap of two neighbours moves r_s by 0.009 (0.017 with 9), and the "
-        "measurements have ties (three EdgeTPU networks at 0.7 ms), so r_s differences below ~0.02 are one or two swaps. "
-        "The |error| columns separate the models much better.",
-        "- **Table 16 is not the same experiment.** The paper computes r_s over its own, larger set of networks; here only "
-        "the 9–11 Table 6 networks that mncost can count are used, so the values differ. The *paper RP* column is the plain "
-        "roofline at the paper's ridge points on these networks, with mncost's counting conventions (every walked layer, "
-        "residual adds and pooling included).",
-        f"- **On the accelerators the plain roofline is a byte count.** The most intense layer of these networks does "
-        f"{max((intensity_max(f) for f in int8), default=math.nan):.0f} MACs per byte at int8, so at the paper's ridge points no layer is "
-        f"compute-bound on {', '.join(paper_rp_memory_only) or 'any device'}; the fitted plain roofline is all memory-bound too on "
-        f"{memory_only}. There it ranks the networks by weight + activation bytes alone, the fitted ridge is only a lower bound "
-        "(any higher peak fits as well, marked ≥ below), and the paper's RP scores exactly like the fitted ridge.",
-        "- **Why the plain roofline falls short.** It has no fixed costs. On the accelerators much of the time does not "
-        "scale with MACs or bytes: on the Pixel 8 EdgeTPU five networks from 74 M to 569 M MACs all take 0.7–0.8 ms, and on "
-        "the Pixel 4 DSP MobileNet V1 (569 M MACs, 29 layers) is faster than V2 1.0 (301 M MACs, 64 layers). A fixed time per "
-        f"layer (kernel launch, synchronisation, tiling) explains this: fitted alone it is {param(dsp, OVERHEAD_NAME, 'overhead_s') * 1e6:.3g} µs "
-        f"per layer on the DSP and {param(tpu, OVERHEAD_NAME, 'overhead_s') * 1e6:.3g} µs on the EdgeTPU, and it moves the DSP's LOO r_s "
-        f"{loo_rs(dsp, PLAIN.name)} → {loo_rs(dsp, OVERHEAD_NAME)}. On the GPUs and CoreML a fixed time "
-        f"*per inference* (dispatch) fits larger: {param('Pixel 7 GPU', INVOKE_NAME, 'invoke_s') * 1e3:.3g} ms on the Pixel 7 GPU, "
-        f"{param('iPhone 13 CoreML', INVOKE_NAME, 'invoke_s') * 1e3:.3g} ms on CoreML. On the CPUs both fixed costs fit to ~0, but the "
-        "hybrids run slower than their MACs and bytes say: the attention core (Q·Kᵀ, softmax, A·V) runs "
-        f"{param(p6, ATTENTION_NAME, 'slowdown_attention'):.2g}× (Pixel 6) and {param(s23, ATTENTION_NAME, 'slowdown_attention'):.2g}× (S23) "
-        f"slower than its roofline time, and that factor moves the LOO r_s {loo_rs(p6, PLAIN.name)} → "
-        f"{loo_rs(p6, ATTENTION_NAME)} (Pixel 6) and {loo_rs(s23, PLAIN.name)} → "
-        f"{loo_rs(s23, ATTENTION_NAME)} (S23).",
-        f"- **The kept combination** (`{KEPT.name}`) lowers the LOO median |error| on {len(better_err)} of {len(kept)} devices "
-        f"({err_list}); it raises LOO r_s on {len(better_rs)} ({', '.join(better_rs) or 'none'}) and lowers it on {len(worse_rs)} "
-        f"({', '.join(worse_rs) or 'none'}). Parameters a device does not need fit to ~0 (or ×1). The combination was chosen after "
-        "looking at these same seven devices, which flatters it a little.",
-    ]
-    text = "\n".join(lines) + "\n"
-    if select:
-        chosen = "; ".join(f"{f.device}: {f.selection.chosen.name}" for f in fits if f.selection)
-        text += ("- **Choosing per device** by an inner leave-one-out, scored by an outer one (*chosen per fold*: the honest "
-                 "price of choosing on 9–11 points), is no better than the fixed kept combination: with this few networks the "
-                 f"choice itself is noisy. Chosen on all networks: {chosen}.\n")
-    return text
-
-
-def _dropped_table(fits: list[DeviceFit]) -> str:
-    """LOO r_s and median |error| of every dropped refinement, the plain roofline beside."""
-    rows = []
-    for f in fits:
-        cells = [f.device or f.name]
-        for v in DROPPED:
-            a = applicable(v, f.net)
-            if not a.is_refined:
-                cells.append("–")
-                continue
-            e = evaluate(f.net, f.latency_s, a)
-            cells.append(f"{_rs(e.loo.spearman)}, {_pct(e.loo.median_ape)}")
-        cells.append(f"{_rs(f.plain.loo.spearman)}, {_pct(f.plain.loo.median_ape)}")
-        rows.append(cells)
-    return _table(["device", *(v.name for v in DROPPED), "roofline (for comparison)"], rows)
-
-
-def _dropped_section(fits: list[DeviceFit]) -> str:
-    return (
-        "\n## Refinements tried and dropped (LOO r_s, LOO median |error|)\n\n"
-        + _dropped_table(fits)
-        + """
-- `+onchip` (activation tensors up to a fitted size cost no DRAM traffic) fits a size of 0 or a few KiB on
-  most devices and does not improve LOO on its own; with the per-layer overhead it helps the GPUs' r_s but
-  worsens the CPUs' errors. Dropped from the defaults (still `Variant(onchip=True)`).
-- `+slow dw` (depthwise) and `+slow eltwise` (adds, pooling) fit factors near 1 or trade places with the
-  bandwidth: no LOO gain.
-- `+slow se` (squeeze-excite) cannot be validated: V3-Large 0.5 is the only network with SE layers, so when
-  it is left out nothing determines the factor. Its in-sample gains are not evidence.
-"""
-    )
-
-
-MODEL_OPTIONS_MD = """
-## The model and its options
-
-(A paragraph for the README's conventions.) `mncost.fidelity.model` evaluates the roofline with optional
-refinements; with all of them off it is exactly `mncost analyze`'s plain roofline (a test checks this
-against `analyze` totals). Per layer *i*, `t_i = s_group(i) · max(MACs_i / peak, bytes_i / bandwidth) +
-overhead_s`, and `latency = Σ t_i + invoke_s`. **overhead_s** is a fixed time per executed layer (every
-row of `mncost analyze`, adds and pooling included: one kernel launch each). **invoke_s** is a fixed time per
-inference (dispatch, synchronisation). **s_attention** ≥ 1 slows the attention core of Mobile MQA (Q·Kᵀ,
-softmax, A·V), which the CPUs run ~5× below its roofline. `mncost fit` fits them by least squares on log
-latency (peak, bandwidth and the slowdown in log space, the two overheads linear and ≥ 0) and scores
-every model under leave-one-out; the profile file keeps the plain roofline's peak and bandwidth, and
-records the refined fit beside them. Tried and dropped (no leave-one-out gain on the paper's devices): a
-fixed on-chip memory (activation tensors below a fitted size cost no DRAM traffic), and slowdowns for
-depthwise convolutions, squeeze-excite and element-wise layers.
-"""
+def _transfer_section(fits: list[tuple[paper.Device, DeviceFit | None]], transfer_check: Any) -> str:
+    by = {d.device: f for d, f in fits}
+    source, target = "Pixel 1 CPU fp32 (MNv3 paper)", "Pixel 1 CPU fp32 (MNv2 paper)"
+    f = by.get(source)
+    if f is None or f.selection is None:
+        return ""
+    t = transfer_check(f, "mnv2", target)
+    return ("\n## Transfer: one paper's Pixel 1 predicts the other's\n\n"
+            f"The model selected on *{source}* (`{t.model}`, fitted on all its {len(f.rows)} networks) predicts the "
+            f"{t.raw.n} networks of *{target}* (MobileNetV1, V2 1.0 and 1.4; an older TF-Lite):\n\n"
+            + _table(["prediction", "r_s", "median error", "worst error"],
+                     [["as fitted, nothing refitted", _rs(t.raw.spearman), _pct(t.raw.median_ape), _pct(t.raw.worst_ape)],
+                      ["one scale refitted (leave-one-out over the 3)", _rs(t.scaled_loo.spearman), _pct(t.scaled_loo.median_ape), _pct(t.scaled_loo.worst_ape)]])
+            + f"\nThe refitted scale is {t.scale:.3g}× (the older runtime is that much slower overall). With 3 networks r_s "
+            "takes only the values ±1, ±0.5: it says whether the order is kept, little more.\n")
 
 
 # -- this machine ---------------------------------------------------------------------
@@ -318,7 +227,7 @@ def local_report(
 
     rows = read_measurements(measurements)
     hw = load_hardware(Path(calibrated))
-    fit = fit_measurements(rows, name="local-cpu-fitted", dtype="fp32", refinements=REFINEMENTS, select=False, source=str(measurements))
+    fit = fit_measurements(rows, name="local-cpu-fitted", dtype="fp32", source=str(measurements))
     calibrated_pred = predict_latency_s(fit.net, ModelParams(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s))
     cal = score(calibrated_pred, fit.latency_s)
     threads = sorted({r.threads for r in fit.rows if r.threads})
@@ -349,15 +258,43 @@ def local_report(
                       f"{m.latency_iqr_ms:.2g}" if m.latency_iqr_ms is not None else "–", f"{calibrated_pred[k] * 1e3:.3g}",
                       f"{fit.macs.loo_predicted_s[k] * 1e3:.3g}", f"{fit.plain.loo_predicted_s[k] * 1e3:.3g}",
                       f"{r.loo_predicted_s[k] * 1e3:.3g}" if r else "–"])
-    out.append(_table(["model", "α", "res", "MMACs", "measured", "IQR", "calibrated roofline", "MACs LOO", "roofline LOO", f"{KEPT.name} LOO"], table))
+    out.append(_table(["model", "α", "res", "MMACs", "measured", "IQR", "calibrated roofline", "MACs LOO", "roofline LOO", "selected LOO (nested)"], table))
     if layers is not None and Path(layers).is_file():
         out.append(_layer_section(Path(layers), fit))
-    out.append("\n## Refinements dropped on the paper's data, here (LOO r_s, LOO median |error|)\n\n")
-    out.append(_dropped_table([fit]))
+    onnx = Path(measurements).parent / "local_onnx_int8_measurements.csv"
+    if onnx.is_file():
+        out.append(campaign_section(onnx))
     fitted = Path(measurements).parent / "local-cpu-fitted.yaml"
     if fitted.is_file():
-        out.append(f"\nThe fitted profile (plain roofline, refined fit in its comments and note): `{fitted}`.\n")
+        out.append(f"\nThe fitted profile (plain roofline; the selected model under `refinements:`): `{fitted}`.\n")
     return "".join(out)
+
+
+def campaign_section(path: str | Path) -> str:
+    """A benchmark campaign's CSV (e.g. ``bench --all --runtime onnxruntime --dtype int8``), fitted and scored,
+    with every network's noise figure and an honest word on how noisy the machine was."""
+    from .timing import NOISY
+
+    rows = read_measurements(path)
+    dtype = next((r.dtype for r in rows if r.dtype), "int8")
+    fit = fit_measurements(rows, name="local-onnx", dtype=dtype, source=str(path))
+    noise = np.array([(r.latency_iqr_ms or 0.0) / r.latency_ms for r in fit.rows])
+    comments = [line[1:].strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    s = fit.selection
+    table = []
+    for k, m in enumerate(fit.rows):
+        table.append([m.name, f"{fit.net.macs_total[k] / 1e6:.0f}", f"{m.latency_ms:.3g}", f"{noise[k]:.1%}", str(m.runs or "–"),
+                      f"{fit.macs.loo_predicted_s[k] * 1e3:.3g}", f"{fit.plain.loo_predicted_s[k] * 1e3:.3g}",
+                      f"{s.loo_predicted_s[k] * 1e3:.3g}" if s else "–"])
+    noisy = int(np.sum(noise > NOISY))
+    return (f"\n## Campaign: `{Path(path).name}`\n\n" + "".join(f"- {c}\n" for c in comments if c)
+            + f"\n**Noise**: IQR / median per network from {noise.min():.1%} to {noise.max():.1%} (median {np.median(noise):.1%}); "
+            f"{noisy} of {len(noise)} networks above the {NOISY:.0%} mark at which `bench` warns. "
+            + ("The machine was shared with other jobs while measuring: these figures describe a busy machine and are not a "
+               "calibration of the CPU." if noisy else "Quiet enough to trust the medians.")
+            + f"\n\nLeave-one-out r_s / median error: MACs alone {_cell(fit.macs.loo)}, plain roofline {_cell(fit.plain.loo)}, "
+            f"selected {_cell(s.loo) if s else '–'} (`{s.chosen.name if s else '–'}`).\n\n"
+            + _table(["network", "MMACs", "measured ms", "noise", "runs", "MACs LOO", "plain LOO", "selected LOO"], table))
 
 
 def _local_reading(fit: DeviceFit, cal: Scores, ratio: float) -> str:
@@ -370,7 +307,7 @@ def _local_reading(fit: DeviceFit, cal: Scores, ratio: float) -> str:
     )
     if r is not None:
         text += (
-            f" The kept refinements (`{r.variant.name}`) change the LOO median |error| {_pct(p.loo.median_ape)} → "
+            f" The selected model (`{r.chosen.name}`) change the LOO median |error| {_pct(p.loo.median_ape)} → "
             f"{_pct(r.loo.median_ape)} and the worst {_pct(p.loo.worst_ape)} → {_pct(r.loo.worst_ape)} (r_s "
             f"{_rs(p.loo.spearman)} → {_rs(r.loo.spearman)}): what they fit here is in the table above."
         )
@@ -397,9 +334,9 @@ def _layer_section(path: Path, fit: DeviceFit) -> str:
     total = [sum(v[i] for v in groups.values()) for i in range(3)]
     table.append(["**total**", str(len(rows)), f"{total[0] * 1e3:.3g}", f"{total[1] * 1e3:.3g}", f"{total[2] * 1e3:.3g}"])
     return (f"\n## Per layer: {title}\n\nMedian time per layer from forward hooks (`bench(..., layer_runs=N)`), summed by layer group, "
-            "against the plain roofline with the calibrated roofs and with the fitted kept refinement "
+            "against the plain roofline with the calibrated roofs and with the selected model "
             f"(`{path}` has every layer).\n\n"
-            + _table(["group", "layers", "measured ms", "calibrated roofline ms", f"{KEPT.name} ms"], table))
+            + _table(["group", "layers", "measured ms", "calibrated roofline ms", "selected model ms"], table))
 
 
 def run_local(

@@ -1,0 +1,123 @@
+"""Measure a spec's network with a deployment runtime: ONNX Runtime on the CPU, fp32 or int8.
+
+The spec's torch model (:func:`mncost.fidelity.bench.build_net`: eval mode, BN folded) is
+exported with ``torch.onnx.export(..., dynamo=False)`` (TorchScript exporter, opset 17),
+then run by ``onnxruntime`` with one intra-op and one inter-op thread by default, batch 1,
+all graph optimisations on. ``dtype="int8"`` first quantizes it statically to QDQ form
+(``onnxruntime.quantization.quantize_static``: int8 weights per channel, int8 activations,
+MinMax calibration on ``calibration_inputs`` generated inputs, standard normal, seeded).
+Timing as for the torch benchmark (:mod:`.timing`). No per-layer times.
+
+Needs ``pip install 'mncost[bench]'`` (onnx, onnxruntime) and torch; imported lazily.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import MissingExtraError
+from ..hardware import HardwareProfile
+from ..spec import load_spec
+from ..walk import walk
+from .bench import BenchResult, LayerBench, _predicted_layer_times, build_net
+from .model import ModelParams
+from .timing import pinned, time_until_steady
+
+INSTALL_HINT = "--runtime onnxruntime needs onnx and onnxruntime: pip install 'mncost[bench]'"
+RUNTIMES = ("torch", "onnxruntime")
+
+
+def _ort() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MissingExtraError(INSTALL_HINT) from None
+    onnxruntime.set_default_logger_severity(3)  # the exporter's unused-initializer warnings are noise
+    return onnxruntime
+
+
+def export_onnx(net: Any, x: Any, path: Path) -> None:
+    import torch
+
+    with torch.no_grad():
+        torch.onnx.export(net, (x,), str(path), dynamo=False, input_names=["x"], output_names=["y"], opset_version=17)
+
+
+def quantize_int8(src: Path, dst: Path, input_shape: tuple[int, ...], calibration_inputs: int) -> None:
+    import numpy as np
+
+    import logging
+
+    _ort()
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Inputs(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter([{"x": np.random.default_rng(i).standard_normal(input_shape).astype(np.float32)} for i in range(calibration_inputs)])
+
+        def get_next(self) -> dict[str, Any] | None:
+            return next(self._it, None)
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_static logs advice at WARNING on the root logger
+    try:
+        prepared = dst.with_suffix(".prep.onnx")
+        quant_pre_process(str(src), str(prepared))  # shape inference and constant folding: biases become initializers
+        quantize_static(str(prepared), str(dst), Inputs(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                        weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
+
+
+def bench_onnx(
+    model: str,
+    *,
+    alpha: float = 1.0,
+    resolution: int | None = None,
+    width_rule: str | None = None,
+    dtype: str = "fp32",
+    threads: int = 1,
+    warmup: int = 10,
+    runs: int = 50,
+    max_runs: int = 400,
+    calibration_inputs: int = 16,
+    hw: HardwareProfile | ModelParams | None = None,
+    quick: bool = False,
+) -> BenchResult:
+    """Export, (quantize), and time one configuration with onnxruntime."""
+    if dtype not in ("fp32", "int8"):
+        raise ValueError(f"dtype must be fp32 or int8, got {dtype!r}")
+    ort = _ort()
+    if quick:
+        warmup, runs, max_runs, calibration_inputs = 1, 3, 3, 2
+    spec = load_spec(model)
+    w = walk(spec, alpha=alpha, resolution=resolution, width_rule=width_rule)
+    net, x = build_net(spec, alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        export_onnx(net, x, path)
+        if dtype == "int8":
+            quantized = Path(tmp) / "model.int8.onnx"
+            quantize_int8(path, quantized, tuple(x.shape), calibration_inputs)
+            path = quantized
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = {"x": x.numpy()}
+    with pinned(threads):
+        timing = time_until_steady(lambda: session.run(None, feed), warmup=warmup, runs=runs, max_runs=max_runs)
+    predicted = _predicted_layer_times(w, hw)
+    return BenchResult(
+        model=str(model), alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule, threads=threads,
+        runs=len(timing.samples), latency_s=timing.median_s, latency_iqr_s=timing.iqr_s, latency_min_s=timing.min_s,
+        predicted_s=float(sum(predicted)),
+        layers=tuple(LayerBench(layer.name, layer.op, math.nan, float(t)) for layer, t in zip(w.layers, predicted)),
+        unmatched=(), runtime="onnxruntime", dtype=dtype,
+    )

@@ -1,0 +1,79 @@
+"""Reproducible benchmarks: rounds until the spread is small, a noise figure per network, a loud
+warning or a refusal when the machine is too busy; the onnxruntime runtime (fp32 and int8)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+
+from helpers import run_cli
+from mncost.errors import OptionError
+from mncost.fidelity import timing
+from mncost.fidelity.measurements import Measurement
+
+
+def _fake_clock(monkeypatch, durations):
+    """perf_counter advancing by the given call durations (two reads per timed call)."""
+    ticks = iter(durations)
+    now = [0.0]
+    state = {"start": True}
+
+    def clock():
+        if state["start"]:
+            state["start"] = False
+            return now[0]
+        now[0] += next(ticks)
+        state["start"] = True
+        return now[0]
+
+    monkeypatch.setattr(timing.time, "perf_counter", clock)
+
+
+def test_rounds_stop_once_steady(monkeypatch):
+    _fake_clock(monkeypatch, [1.0] * 100)
+    t = timing.time_until_steady(lambda: None, warmup=0, runs=5, max_runs=50)
+    assert len(t.samples) == 5 and t.noise == 0.0 and t.median_s == 1.0
+
+
+def test_rounds_continue_while_noisy_up_to_the_cap(monkeypatch):
+    _fake_clock(monkeypatch, [1.0, 2.0, 1.0, 3.0] * 30)
+    t = timing.time_until_steady(lambda: None, warmup=0, runs=4, max_runs=20, target_noise=0.02)
+    assert len(t.samples) == 20 and t.noise > 0.5
+
+
+def test_noise_check_warns_and_refuses(capsys):
+    from mncost.bench_view import noise_check
+
+    quiet = Measurement(model="v2", latency_ms=10.0, latency_iqr_ms=0.2, runs=50)
+    noisy = Measurement(model="v1", latency_ms=10.0, latency_iqr_ms=3.0, runs=400)
+    noise_check([quiet, noisy], None)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "v1 α=1: noise 30%" in err and "too busy" in err
+    with pytest.raises(OptionError, match="above --max-noise 0.1"):
+        noise_check([quiet, noisy], 0.1)
+    noise_check([quiet], 0.1)
+
+
+def test_bench_refuses_int8_on_torch(capsys):
+    code, _, err = run_cli(capsys, "bench", "v2", "--dtype", "int8")
+    assert code == 2 and err.splitlines() == ["error: --dtype is fp32 or int8, and int8 needs --runtime onnxruntime"]
+
+
+ort_needed = pytest.mark.skipif(
+    not os.environ.get("CI") and (importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("torch") is None),
+    reason="bench extra (onnxruntime) or torch not installed")
+
+
+@ort_needed
+@pytest.mark.parametrize("dtype", ["fp32", "int8"])
+def test_onnxruntime_bench_quick(dtype):
+    import mncost
+    from mncost.fidelity.onnx_bench import bench_onnx
+
+    result = bench_onnx("v1", alpha=0.25, resolution=32, dtype=dtype, quick=True, hw=mncost.load_hardware("cpu"))
+    assert result.runtime == "onnxruntime" and result.dtype == dtype and result.threads == 1 and result.runs == 3
+    assert result.latency_s > 0 and result.predicted_s == pytest.approx(mncost.analyze("v1", "cpu", alpha=0.25, resolution=32).totals.latency_s, rel=1e-9)
+    row = result.measurement()
+    assert row.dtype == dtype and "onnxruntime" in row.source and row.latency_iqr_ms is not None

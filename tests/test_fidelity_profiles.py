@@ -1,0 +1,85 @@
+"""The built-in profiles fitted to the papers' devices: what they record, that they are what the
+code fits, and that the generic profiles' stated trustworthiness is what the data say."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+import mncost
+from helpers import REPO, run_cli
+
+if os.environ.get("CI"):
+    import numpy as np
+else:
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("scipy")
+
+from mncost.fidelity import paper  # noqa: E402
+from mncost.fidelity.catalog import _fit_one, meets_goal  # noqa: E402
+from mncost.fidelity.fit import score  # noqa: E402
+from mncost.fidelity.profile import profile_yaml  # noqa: E402
+
+FITTED = [d for d in paper.measured_devices() if d.profile]
+
+
+@pytest.mark.parametrize("device", FITTED, ids=lambda d: d.profile)
+def test_every_fitted_profile_records_its_data_and_honest_error(device):
+    hw = mncost.load_hardware(device.profile)
+    rows = [r for r in paper.dataset_rows(device.dataset) if r.device == device.device and r.status == "ok"]
+    assert hw.kind == "fitted" and hw.fit["device"] == device.device and paper.DATASETS[device.dataset].path.name in hw.fit["source"]
+    e = hw.expected_error
+    assert e is not None and e.networks == len(rows) == hw.fit["measurements"]
+    assert 0 <= e.loo_median_ape < 1 and -1 <= e.loo_spearman <= 1
+    assert hw.fit["selected"]["model"] == e.model and len(hw.fit["selected"]["chosen_per_fold"]) == len(rows)
+    assert (hw.refinements is not None) == bool(hw.fit["selected"]["terms"])
+    assert {r.source for r in rows} and all(r.source for r in rows)  # a source on every row
+
+
+@pytest.mark.parametrize("profile", ["pixel2-cpu-fp32", "pixel1-cpu-int8"])
+def test_shipped_profile_is_what_the_fit_writes(profile):
+    device = next(d for d in FITTED if d.profile == profile)
+    fit = _fit_one(device)
+    assert profile_yaml(fit.profile(), comments=fit.comments()) == (REPO / "hardware" / f"{profile}.yaml").read_text(encoding="utf-8")
+
+
+def test_analyze_on_a_fitted_profile_prints_the_expected_error(capsys):
+    code, out, _ = run_cli(capsys, "analyze", "v3-small", "--hw", "pixel1-cpu-fp32", "--width-rule", "paper", "--format", "md")
+    hw = mncost.load_hardware("pixel1-cpu-fp32")
+    refined = mncost.analyze("v3-small", hw, width_rule="paper").totals.refined_latency_s
+    assert code == 0 and refined is not None
+    line = next(x for x in out.splitlines() if "selected model" in x)
+    assert f"leave-one-out median error {hw.expected_error.loo_median_ape:.0%} over 21 measured networks" in line
+    assert f"{refined * 1e3:.3g} ms" in line
+
+
+def test_hardware_listing_says_how_far_to_trust_each_profile(capsys):
+    import json
+
+    _, out, _ = run_cli(capsys, "hardware", "--format", "json")
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert {"cpu", "gpu", "edgetpu", "dsp"} | {d.profile for d in FITTED} == set(rows)
+    assert rows["pixel6-cpu"]["networks"] == 11 and rows["pixel6-cpu"]["fidelity"].startswith("fitted: ")
+    assert rows["cpu"]["fidelity"].startswith("Generic:") and rows["cpu"]["networks"] is None
+
+
+@pytest.mark.parametrize("generic", ["cpu", "gpu", "edgetpu", "dsp"])
+def test_generic_profiles_state_their_measured_error(generic):
+    """The numbers in each generic profile's ``fidelity`` text, recomputed from the paper's data."""
+    hw = mncost.load_hardware(generic)
+    device = next(d for d in paper.measured_devices() if d.generic == generic)
+    rows = [r for r in paper.dataset_rows(device.dataset) if r.device == device.device and r.status == "ok"]
+    pred = np.array([mncost.analyze(r.model, hw, alpha=r.alpha, resolution=r.resolution, width_rule=r.width_rule or None).totals.latency_s for r in rows])
+    y = np.array([r.latency_s for r in rows])
+    s = score(pred, y)
+    m = re.search(r"\((?:Table 6), (\d+) networks\) its plain roofline ranks with r_s ([\d.]+) and misses by a median (\d+)% \(predicts ([\d.]+)x", hw.fidelity)
+    assert m is not None, hw.fidelity
+    assert int(m[1]) == len(rows) and m[2] == f"{s.spearman:.3f}" and m[3] == f"{s.median_ape:.0%}"[:-1]
+    assert m[4] == f"{np.median(pred / y):.2f}" and device.profile in hw.fidelity
+
+
+def test_goal_is_judged_only_on_ten_or_more_networks():
+    small = _fit_one(next(d for d in FITTED if d.profile == "pixel2-cpu-fp32"))
+    assert meets_goal(small) is None
