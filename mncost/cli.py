@@ -183,6 +183,10 @@ def crosscheck(
     width_rule: WidthRuleOpt = None,
     all_models: Annotated[bool, typer.Option("--all", help="Every built-in over its pinned α × resolution grid.")] = False,
     layers: Annotated[bool, typer.Option("--layers", help="Show every layer, not only the mismatched ones.")] = False,
+    reference: Annotated[Optional[str], typer.Option("--reference", help="Also compare with the real network: torchvision:NAME or timm:NAME[?key=value&...] (layers paired in execution order).")] = None,
+    max_memory_gb: Annotated[float, typer.Option("--max-memory-gb", help="Refuse a check estimated to need more memory than this.")] = 8.0,
+    max_gmacs: Annotated[float, typer.Option("--max-gmacs", help="Refuse a check of more GMACs than this.")] = 50.0,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes for --all (default: one per CPU).")] = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -203,13 +207,14 @@ def crosscheck(
     from . import crosscheck_report as report
 
     if all_models:
-        summary = report.run_all(_console())
+        summary = report.run_all(_console(), jobs=jobs)
         ok = summary.ok
         text = report.all_to_text(summary, format)
     else:
         from .crosscheck import crosscheck as run_check
 
-        result = run_check(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)  # type: ignore[arg-type]
+        result = run_check(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule,  # type: ignore[arg-type]
+                           reference=reference, max_memory_gb=max_memory_gb, max_gmacs=max_gmacs)
         ok = result.ok
         if format is Format.table and output is None:
             _console().print(report.rich_report(result, all_layers=layers))
