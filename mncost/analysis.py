@@ -172,4 +172,7 @@ def analyze(
         return replace(analyze_walk(gw, profile, batch=batch, conventions=conventions), unhandled_ops=dict(mapped.unhandled))
     spec = model if isinstance(model, ArchSpec) else load_spec(model)
     w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, fused_attention=fused_attention)
+    from .expected import warn_if_mismatched
+
+    warn_if_mismatched(w)  # cheap: compares totals only at α = 1, default resolution and width rule
     return analyze_walk(w, profile, batch=batch, conventions=conventions)

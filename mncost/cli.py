@@ -94,14 +94,20 @@ def models(format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     from . import builtin
     from .spec import load_spec
 
+    from .walk import walk
+
     rows: list[dict[str, Any]] = []
     for name in builtin.spec_files():
         spec = load_spec(name)
+        layers = walk(spec).layers  # counts at α = 1 and the default resolution
         rows.append(
             {
                 "name": spec.name,
+                "family": spec.family,
                 "title": spec.title,
                 "resolution": spec.resolution,
+                "macs": sum(x.macs for x in layers),
+                "params": sum(x.params for x in layers),
                 "width_rules": ",".join(spec.width_rules),
                 "default_width_rule": spec.default_width_rule,
                 "published_macs": spec.published.macs,
@@ -110,7 +116,9 @@ def models(format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
                 "source": spec.source,
             }
         )
-    _list_output(rows, format, output, title="Built-in architectures", brief=("name", "title", "resolution", "width_rules", "published_macs", "published_params", "published_top1", "source"))
+    families = list(dict.fromkeys(row["family"] for row in rows))
+    rows.sort(key=lambda row: (not row["family"].startswith("MobileNet"), families.index(row["family"])))  # MobileNets first, then by family
+    _list_output(rows, format, output, title="Built-in architectures", brief=("family", "name", "resolution", "macs", "params", "width_rules", "published_top1", "source"))
 
 
 @app.command()
@@ -153,6 +161,10 @@ def crosscheck(
     width_rule: WidthRuleOpt = None,
     all_models: Annotated[bool, typer.Option("--all", help="Every built-in over its pinned α × resolution grid.")] = False,
     layers: Annotated[bool, typer.Option("--layers", help="Show every layer, not only the mismatched ones.")] = False,
+    reference: Annotated[Optional[str], typer.Option("--reference", help="Also compare with the real network: torchvision:NAME or timm:NAME[?key=value&...] (layers paired in execution order).")] = None,
+    max_memory_gb: Annotated[float, typer.Option("--max-memory-gb", help="Refuse a check estimated to need more memory than this.")] = 8.0,
+    max_gmacs: Annotated[float, typer.Option("--max-gmacs", help="Refuse a check of more GMACs than this.")] = 50.0,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes for --all (default: one per CPU).")] = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -173,13 +185,14 @@ def crosscheck(
     from . import crosscheck_report as report
 
     if all_models:
-        summary = report.run_all(_console())
+        summary = report.run_all(_console(), jobs=jobs)
         ok = summary.ok
         text = report.all_to_text(summary, format)
     else:
         from .crosscheck import crosscheck as run_check
 
-        result = run_check(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)  # type: ignore[arg-type]
+        result = run_check(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule,  # type: ignore[arg-type]
+                           reference=reference, max_memory_gb=max_memory_gb, max_gmacs=max_gmacs)
         ok = result.ok
         if format is Format.table and output is None:
             _console().print(report.rich_report(result, all_layers=layers))

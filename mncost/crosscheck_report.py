@@ -9,6 +9,7 @@ from typing import Any
 
 from .crosscheck.compare import CrossCheck, LayerDiff
 from .render import Format, md_table
+from .text import markup, md, plain
 
 
 def _layer_rows(result: CrossCheck, all_layers: bool) -> list[LayerDiff]:
@@ -36,6 +37,7 @@ def to_dict(result: CrossCheck) -> dict[str, Any]:
             "note": ref.note,
         },
         "reference_note": result.reference_note,
+        "expected": [{"quantity": t.quantity, "mncost": t.mncost, "expected": t.other, "ok": t.ok} for t in result.expected],
     }
 
 
@@ -46,7 +48,7 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
 
     parts: list[Any] = []
     verdict = "[green]exact[/]" if result.ok else "[red]MISMATCH[/]"
-    parts.append(Text.from_markup(f"[bold]{result.model}[/] α={result.alpha:g}, resolution {result.resolution}, width rule {result.width_rule}: {verdict}"))
+    parts.append(Text.from_markup(f"[bold]{markup(result.model)}[/] α={result.alpha:g}, resolution {result.resolution}, width rule {markup(result.width_rule)}: {verdict}"))
     totals = Table(title="mncost vs the torch model built from the spec (fvcore)", title_justify="left", header_style="bold")
     for col in ("quantity", "mncost", "torch / fvcore", ""):
         totals.add_column(col, justify="right" if col in ("mncost", "torch / fvcore") else "left")
@@ -60,7 +62,7 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
             table.add_column(col, justify="right" if "MACs" in col or "params" in col else "left", no_wrap=col == "layer")
         for d in rows:
             table.add_row(
-                d.name, d.op, f"{d.macs:,}", "–" if d.torch_macs is None else f"{d.torch_macs:,}",
+                markup(d.name), d.op, f"{d.macs:,}", "–" if d.torch_macs is None else f"{d.torch_macs:,}",
                 f"{d.params:,}", "–" if d.torch_params is None else f"{d.torch_params:,}",
                 "×".join(map(str, d.shape)), "–" if d.torch_shape is None else "×".join(map(str, d.torch_shape)),
                 "✓" if d.ok else "[red]✗[/]",
@@ -72,7 +74,7 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
         parts.append(Text.from_markup("[red]operators fvcore could not count:[/] " + ", ".join(f"{k} ×{v}" for k, v in result.unsupported_ops.items())))
     ref = result.reference
     if ref is not None:
-        rt = Table(title=f"reference: {ref.reference} [{ref.source}]", title_justify="left", header_style="bold")
+        rt = Table(title=f"reference: {markup(ref.reference)} \\[{ref.source}]", title_justify="left", header_style="bold")
         for col in ("quantity", "mncost", "reference", ""):
             rt.add_column(col, justify="right" if col in ("mncost", "reference") else "left")
         for t in ref.totals:
@@ -80,13 +82,20 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
         parts.append(rt)
         shown = ref.layer_problems if all_layers else ref.layer_problems[:8]
         for problem in shown:
-            parts.append(Text.from_markup(f"[red]✗[/] {problem}"))
+            parts.append(Text.from_markup(f"[red]✗[/] {markup(problem)}"))
         if len(shown) < len(ref.layer_problems):
             parts.append(Text(f"… and {len(ref.layer_problems) - len(shown)} more layers differ from the reference (--layers shows all)"))
         if ref.note:
-            parts.append(Text(ref.note, style="dim"))
+            parts.append(Text(plain(ref.note), style="dim"))
     elif result.reference_note:
-        parts.append(Text(result.reference_note, style="dim"))
+        parts.append(Text(plain(result.reference_note), style="dim"))
+    if result.expected:
+        et = Table(title="the spec's expected: counts (α = 1, default resolution)", title_justify="left", header_style="bold")
+        for col in ("quantity", "mncost", "expected", ""):
+            et.add_column(col, justify="right" if col in ("mncost", "expected") else "left")
+        for t in result.expected:
+            et.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
+        parts.append(et)
     return Group(*parts)
 
 
@@ -94,11 +103,16 @@ def to_text(result: CrossCheck, fmt: Format, *, all_layers: bool = False) -> str
     if fmt is Format.json:
         return json.dumps(to_dict(result), indent=2) + "\n"
     if fmt is Format.md:
-        lines = [f"# Cross-check of {result.model} (α={result.alpha:g}, resolution {result.resolution}): {'exact' if result.ok else 'MISMATCH'}\n"]
+        lines = [f"# Cross-check of {md(result.model)} (α={result.alpha:g}, resolution {result.resolution}): {'exact' if result.ok else 'MISMATCH'}\n"]
         lines.append(md_table(["quantity", "mncost", "torch / fvcore", "ok"], [(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "✗") for t in result.totals], "lrrl"))
         rows = _layer_rows(result, all_layers)
         if rows:
-            lines.append(md_table(["layer", "op", "problems"], [(d.name, d.op, "; ".join(d.problems) or "✓") for d in rows]))
+            lines.append(md_table(["layer", "op", "problems"], [(md(d.name), d.op, md("; ".join(d.problems)) or "✓") for d in rows]))
+        if result.reference is not None:
+            lines.append(md_table(["reference quantity", "mncost", "reference", "ok"], [(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "✗") for t in result.reference.totals], "lrrl"))
+            lines.extend(f"- ✗ {md(p)}" for p in result.reference.layer_problems)
+        if result.expected:
+            lines.append(md_table(["expected quantity", "mncost", "expected", "ok"], [(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "✗") for t in result.expected], "lrrl"))
         return "\n".join(lines)
     if fmt is Format.csv:
         import csv
@@ -129,19 +143,19 @@ class AllSummary:
         return all(r.ok for r in self.results)
 
 
-def run_all(console: Any) -> AllSummary:
+def run_all(console: Any, *, jobs: int | None = None) -> AllSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .crosscheck import crosscheck, grid
+    from .crosscheck import crosscheck_many, grid
 
     points = grid()
     summary = AllSummary()
     start = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("cross-checking", total=len(points))
-        for name, rule, alpha, res in points:
-            progress.update(task, description=f"{name} α={alpha:g} r={res} ({rule})")
-            summary.results.append(crosscheck(name, alpha=alpha, resolution=res, width_rule=rule))
+        for result in crosscheck_many(points, jobs=jobs):
+            summary.results.append(result)
+            progress.update(task, description=markup(f"{result.model} α={result.alpha:g} r={result.resolution} ({result.width_rule})"))
             progress.advance(task)
     summary.seconds = time.perf_counter() - start
     return summary
@@ -155,7 +169,8 @@ def all_rows(summary: AllSummary) -> list[dict[str, Any]]:
         row["exact" if r.ok else "mismatched"] += 1
         row["reference_checked"] += r.reference is not None
         if not r.ok and not row["first_problem"]:
-            problems = [f"{d.name}: {'; '.join(d.problems)}" for d in r.mismatched_layers] or list(r.reference.layer_problems if r.reference else [])
+            problems = [f"{d.name}: {'; '.join(d.problems)}" for d in r.mismatched_layers] or list(r.reference.layer_problems if r.reference else []) or [
+                f"expected {t.quantity} {t.other:,}, spec gives {t.mncost:,}" for t in r.expected if not t.ok]
             row["first_problem"] = f"α={r.alpha:g} r={r.resolution}: " + (problems[0] if problems else "totals differ")
     return list(by_model.values())
 
@@ -187,7 +202,7 @@ def all_to_text(summary: AllSummary, fmt: Format) -> str | None:
     for key in ("model", "variants", "exact", "mismatched", "reference_checked", "first_problem"):
         table.add_column(key.replace("_", " "), justify="right" if key in ("variants", "exact", "mismatched", "reference_checked") else "left")
     for r in rows:
-        table.add_row(r["model"], str(r["variants"]), str(r["exact"]), ("[red]" if r["mismatched"] else "") + str(r["mismatched"]), str(r["reference_checked"]), r["first_problem"])
+        table.add_row(markup(r["model"]), str(r["variants"]), str(r["exact"]), ("[red]" if r["mismatched"] else "") + str(r["mismatched"]), str(r["reference_checked"]), markup(r["first_problem"]))
     buffer = io.StringIO()
     console = Console(file=buffer, width=160)
     console.print(table)

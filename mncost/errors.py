@@ -56,3 +56,7 @@ class AccuracyError(MncostError):
 
 class OutputError(MncostError):
     """A result cannot be written where asked: not a regular file, no space, no permission."""
+
+
+class MncostWarning(UserWarning):
+    """Something the user should know that does not stop the command (a ``warning:`` line on stderr)."""

@@ -17,17 +17,32 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Shape = tuple[int, ...]
-Activation = Literal["none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid"]
+Activation = Literal[
+    "none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid", "silu", "hardswish", "hardsigmoid",
+]
 
-ACTIVATIONS: tuple[str, ...] = ("none", "relu", "relu6", "hswish", "hsigmoid", "gelu", "swish", "sigmoid")
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+ACTIVATION_ALIASES: dict[str, str] = {"silu": "swish", "hardswish": "hswish", "hardsigmoid": "hsigmoid"}
+"""PyTorch's names for the same functions (nn.SiLU, nn.Hardswish, nn.Hardsigmoid)."""
+
+
+def canonical_activation(name: str) -> str:
+    """mncost's name of an activation: ``silu`` is ``swish``, ``hardswish`` is ``hswish``.
+
+    >>> canonical_activation("silu"), canonical_activation("relu6")
+    ('swish', 'relu6')
+    """
+    return ACTIVATION_ALIASES.get(name, name)
 
 Op = Literal["conv", "pwconv", "dwconv", "fc", "se_fc", "attention", "pool", "add", "scale", "upsample",
-             "deconv", "act", "norm", "softmax", "eltwise", "move"]  # the last six: layers of ONNX graphs
+             "deconv", "act", "norm", "softmax", "eltwise", "move", "blur"]  # deconv..move: layers of ONNX graphs
 """What a layer computes. Every layer is made by one function of this module, which sets it."""
 OPS: tuple[str, ...] = get_args(Op)
 
-MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention", "deconv"})
-"""Ops whose MACs fvcore counts (conv, linear, and the attention matmuls by mncost's handle)."""
+MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", "attention", "deconv", "blur"})
+"""Ops whose MACs fvcore counts (conv, linear, the attention matmuls by mncost's handle, the ONNX
+graphs' transposed convs, and the fixed-filter depthwise conv of a blur pool, which is a
+convolution to fvcore)."""
 
 Group = Literal["dense", "depthwise", "attention", "se", "elementwise"]
 """The layer groups of the refinements' per-group slowdowns: dense = full, pointwise and
@@ -216,17 +231,19 @@ def attention_matmuls(
     key_dim: int,
     value_dim: int,
     materialize_scores: bool = True,
+    kv_heads: int = 1,
 ) -> LayerCost:
-    """Multi-query attention core: Q·Kᵀ then softmax then A·V.
+    """Attention core: Q·Kᵀ then softmax then A·V (multi-query: ``kv_heads`` = 1; multi-head:
+    ``kv_heads`` = ``heads``).
 
-    MACs = heads · Lq · Lk · d_k  +  heads · Lq · Lk · d_v  (shared K and V: one head).
-    Reads Q (heads·Lq·d_k), K (Lk·d_k), V (Lk·d_v); writes heads·Lq·d_v. When the
+    MACs = heads · Lq · Lk · d_k  +  heads · Lq · Lk · d_v.
+    Reads Q (heads·Lq·d_k), K (kv_heads·Lk·d_k), V (kv_heads·Lk·d_v); writes heads·Lq·d_v. When the
     attention matrix is materialized (no fused kernel) it is written once and read
     once more: + 2·heads·Lq·Lk. Softmax is heads·Lq·Lk element-wise ops.
     """
     scores = heads * q_len * kv_len
     macs = scores * key_dim + scores * value_dim
-    reads = heads * q_len * key_dim + kv_len * key_dim + kv_len * value_dim
+    reads = heads * q_len * key_dim + kv_heads * (kv_len * key_dim + kv_len * value_dim)
     writes = heads * q_len * value_dim
     if materialize_scores:
         reads += scores
@@ -373,3 +390,107 @@ def with_group(layer: LayerCost, group: Group, op: Op | None = None) -> LayerCos
     from dataclasses import replace
 
     return replace(layer, group=group, op=op or layer.op)
+
+
+# -- Layers of the zoo's blocks (pooling, anti-aliasing, norms, attention variants) ----------
+
+
+def pool_out_size(size: int, k: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling rule: floor (or ceil) of (size + 2·padding − k) / stride, plus 1; with
+    ceil, a last window that would start in the right padding is dropped."""
+    span = size + 2 * padding - k
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def local_pool(
+    name: str, kind: str, in_shape: Shape, *, mode: str, k: int, stride: int, padding: int = 0, ceil_mode: bool = False,
+) -> LayerCost:
+    """k×k average or max pool: no MACs, no params; k² element-wise ops per output element
+    (additions or comparisons); reads the input map, writes the pooled one."""
+    c, h, w = in_shape
+    h_out, w_out = pool_out_size(h, k, stride, padding, ceil_mode), pool_out_size(w, k, stride, padding, ceil_mode)
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{name}: a {h}x{w} input shrinks to nothing under a {k}x{k} {mode} pool, stride {stride}")
+    out_shape = (c, h_out, w_out)
+    return LayerCost(
+        name=name, op="pool", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=0, bn_params=0,
+        act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=numel(out_shape) * k * k,
+        group="elementwise",
+    )
+
+
+def blur_pool(name: str, kind: str, in_shape: Shape, *, k: int = 3, stride: int = 2) -> LayerCost:
+    """Anti-aliasing blur pool (Zhang 2019; timm ``BlurPool2d``): a fixed binomial k×k filter
+    applied depthwise with stride, padding ((stride − 1) + (k − 1)) // 2.
+
+    MACs = C · H_out · W_out · k² (the filter is a buffer, so params = 0). It is a
+    convolution, so fvcore counts its MACs; it is mncost's ``blur`` op.
+    """
+    c, h, w = in_shape
+    pad = ((stride - 1) + (k - 1)) // 2
+    h_out, w_out = conv_out_size(h, k, stride, pad), conv_out_size(w, k, stride, pad)
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{name}: a {h}x{w} input shrinks to nothing under a {k}x{k} blur pool")
+    out_shape = (c, h_out, w_out)
+    return LayerCost(
+        name=name, op="blur", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=c * h_out * w_out * k * k,
+        params=0, bn_params=0, act_read_elems=numel(in_shape), act_write_elems=numel(out_shape), elementwise_ops=0,
+        group="depthwise",
+    )
+
+
+NORM_OPS_PER_ELEMENT = 4
+"""LayerNorm / GroupNorm: mean and variance (2 per element), normalise and affine (2 per element)."""
+
+
+def norm(name: str, kind: str, shape: Shape, *, affine: bool = True) -> LayerCost:
+    """A normalisation that does not fold into a conv (LayerNorm, GroupNorm): no MACs; its
+    affine weight and bias (2·C) are reported with the folded norms as ``bn_params``;
+    reads and writes the map once; 4 element-wise ops per element."""
+    elems = numel(shape)
+    return LayerCost(
+        name=name, op="norm", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0,
+        bn_params=2 * shape[0] if affine else 0, act_read_elems=elems, act_write_elems=elems,
+        elementwise_ops=NORM_OPS_PER_ELEMENT * elems, group="elementwise",
+    )
+
+
+def layer_scale(name: str, kind: str, shape: Shape) -> LayerCost:
+    """x · γ with a learned per-channel γ (CaiT / ConvNeXt layer scale): no MACs; γ (C values)
+    is reported with the norm parameters (``bn_params``), not as a conv/linear weight."""
+    elems = numel(shape)
+    return LayerCost(
+        name=name, op="scale", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0, bn_params=shape[0],
+        act_read_elems=elems, act_write_elems=elems, elementwise_ops=elems, group="elementwise",
+    )
+
+
+def token_linear(name: str, kind: str, in_shape: Shape, out_features: int, *, bias: bool = True) -> LayerCost:
+    """A linear layer applied at every position of a C×H×W map (attention projections over
+    tokens): exactly a 1×1 conv, MACs = H·W·C·out, params = C·out (+ out); op ``fc``."""
+    c, h, w = in_shape
+    out_shape = (out_features, h, w)
+    return LayerCost(
+        name=name, op="fc", kind=kind, in_shape=in_shape, out_shape=out_shape, macs=h * w * c * out_features,
+        params=c * out_features + (out_features if bias else 0), bn_params=0, act_read_elems=numel(in_shape),
+        act_write_elems=numel(out_shape), elementwise_ops=0,
+    )
+
+
+def linear_attention(name: str, kind: str, *, heads: int, length: int, dim: int) -> LayerCost:
+    """ReLU linear attention (EfficientViT-B's LiteMLA): per head kv = Kᵀ·[V, 1] then Q·kv,
+    then a division by the last column (element-wise).
+
+    MACs = heads · (L·d·(d+1) + L·d·(d+1)); reads Q, K, V (3·heads·L·d), writes heads·L·d;
+    the small d×(d+1) kv matrices are written and read once; ReLU on Q and K, the padding
+    and the normalising division are element-wise."""
+    kv = heads * dim * (dim + 1)
+    macs = 2 * heads * length * dim * (dim + 1)
+    return LayerCost(
+        name=name, op="attention", kind=kind, in_shape=(heads, length, dim), out_shape=(heads, length, dim), macs=macs,
+        params=0, bn_params=0, act_read_elems=3 * heads * length * dim + kv, act_write_elems=heads * length * dim + kv,
+        elementwise_ops=heads * length * (2 * dim + dim + 1), attention_macs=macs, group="attention",
+    )

@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import builtin
 from .blocks import BLOCK_TYPES, Block, SESettings
+from .depth import DepthTrunc
 from .errors import SpecError
 from .schema import Context, describe, meta, parse_record, positive, require_list, require_mapping, suggest
 from .width import WidthRule
@@ -40,6 +41,7 @@ class Expected:
 class Stage:
     name: str
     note: str = ""
+    depth: Literal["scale", "fixed"] = "scale"  # "fixed": the depth multiplier leaves it alone (timm fix_first_last)
     blocks: tuple[Block, ...] = field(default=(), metadata=meta(internal=True))
 
 
@@ -57,6 +59,10 @@ class ArchSpec:
     expected: Expected | None = field(default=None, metadata=meta(internal=True))
     divisor: int = field(default=8, metadata=meta(check=positive))
     round_limit: float = field(default=0.9, metadata=meta(check=positive))
+    width_multiplier: float = field(default=1.0, metadata=meta(check=positive))  # the model's own α; --alpha multiplies it
+    depth_multiplier: float = field(default=1.0, metadata=meta(check=positive))
+    depth_trunc: DepthTrunc = "ceil"
+    family: str = ""
     width_rules: dict[str, WidthRule] = field(default_factory=dict, metadata=meta(internal=True))
     default_width_rule: str = ""
     se: SESettings = field(default_factory=SESettings, metadata=meta(internal=True))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from collections.abc import Iterator
 
 from .blocks import BLOCK_TYPES, Block, BlockContext
+from .depth import scale_repeats
 from .errors import OptionError, SpecError
 from .ops import LayerCost, Shape
 from .spec import ArchSpec
@@ -58,7 +59,7 @@ def check_alpha(alpha: float) -> float:
 def make_context(spec: ArchSpec, *, alpha: float, width_rule: str | None, fused_attention: bool = False) -> BlockContext:
     rule_name, rule = spec.rule(width_rule)
     return BlockContext(
-        alpha=check_alpha(alpha),
+        alpha=check_alpha(alpha) * spec.width_multiplier,
         rule_name=rule_name,
         rule=rule,
         divisor=spec.divisor,
@@ -72,8 +73,11 @@ def block_instances(spec: ArchSpec) -> Iterator[tuple[str, Block]]:
     """(label, block) for every executed block: repeats expanded, only the first keeps its stride."""
     for stage in spec.stages:
         index = 0
-        for block in stage.blocks:
-            for repeat in range(block.n):
+        repeats = [block.n for block in stage.blocks]
+        if spec.depth_multiplier != 1.0 and stage.depth == "scale":
+            repeats = scale_repeats(repeats, spec.depth_multiplier, spec.depth_trunc)
+        for block, n in zip(stage.blocks, repeats):
+            for repeat in range(n):
                 instance = block
                 if repeat and getattr(block, "stride", 1) != 1:
                     instance = dataclasses.replace(block, stride=1)  # type: ignore[call-arg]
@@ -103,11 +107,11 @@ def walk(
         try:
             new, shape = BLOCK_TYPES[block.TYPE].expand(block, ctx, shape, label)
         except ValueError as exc:
-            raise SpecError(f"{exc} (α={ctx.alpha:g}, resolution {res})", file=spec.file, key=block.where, line=block.line) from None
+            raise SpecError(f"{exc} (α={check_alpha(alpha):g}, resolution {res})", file=spec.file, key=block.where, line=block.line) from None
         for layer in new:
             if layer.name in seen:
                 raise SpecError(f"layer name {layer.name!r} is used twice; give each block a unique name (automatic labels are STAGE.INDEX)",
                                 file=spec.file, key=block.where, line=block.line)
             seen.add(layer.name)
         layers.extend(new)
-    return Walk(spec=spec, alpha=ctx.alpha, resolution=res, width_rule=ctx.rule_name, layers=tuple(layers), out_shape=shape)
+    return Walk(spec=spec, alpha=check_alpha(alpha), resolution=res, width_rule=ctx.rule_name, layers=tuple(layers), out_shape=shape)

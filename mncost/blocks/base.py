@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ..ops import Activation, LayerCost, Shape
-from ..schema import between, fraction, meta
+from ..schema import between, fraction, meta, positive
 from ..width import SCALE, WidthPolicy, WidthRule, make_divisible, parse_width_policy
 
 
@@ -45,11 +45,19 @@ class Block:
 
 @dataclass(frozen=True, kw_only=True)
 class SESettings:
-    """Squeeze-and-excitation shared by a spec's blocks (V3 paper, Sec. 5.3)."""
+    """Squeeze-and-excitation shared by a spec's blocks (``se: true``; V3 paper, Sec. 5.3).
+
+    Without ``base`` the squeeze is make_divisible(expanded · ratio) under the width rule's
+    ``se_round`` (MobileNetV3). With ``base`` (``input`` | ``expanded``) every ``se: true`` block
+    is sized like a per-block SE mapping with these ``round`` / ``divisor`` settings (see blocks.se).
+    """
 
     ratio: float = field(default=0.25, metadata=meta(check=fraction))
     act: Activation = "relu"
     gate: Activation = "hsigmoid"
+    base: Literal["input", "expanded"] | None = None
+    round: Literal["round", "floor", "divisible"] = "round"
+    divisor: int | None = field(default=None, metadata=meta(check=positive))
 
 
 class BlockContext:

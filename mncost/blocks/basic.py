@@ -10,6 +10,26 @@ from ..ops import Activation, LayerCost, Shape
 from ..schema import meta, non_negative, positive
 from .base import Block, BlockContext, register
 
+AntiAlias = Literal["none", "avg", "blur"]
+
+
+def anti_aliased(conv: LayerCost, name: str, aa: str, stride: int) -> list[LayerCost]:
+    """A strided conv under anti-aliasing (timm ``aa_layer``): the conv ran at stride 1
+    (``conv``), then ``avg`` = 2×2 average pool (``nn.AvgPool2d(stride)``) or ``blur`` = 3×3
+    binomial blur pool carries the stride (``BlurPool2d``, MobileNetV4-Conv-AA/-Blur)."""
+    if aa == "none" or stride == 1:
+        return [conv]
+    if aa == "avg":
+        return [conv, ops.local_pool(f"{name}_aa", conv.kind, conv.out_shape, mode="avg", k=stride, stride=stride)]
+    return [conv, ops.blur_pool(f"{name}_aa", conv.kind, conv.out_shape, k=3, stride=stride)]
+
+
+def strided_conv(name: str, kind: str, shape: Shape, out: int, k: int, *, stride: int, aa: str, **kwargs: object) -> list[LayerCost]:
+    """conv2d with its stride, or at stride 1 followed by the anti-aliasing pool."""
+    conv_stride = 1 if aa != "none" and stride > 1 else stride
+    conv = ops.conv2d(name, kind, shape, out, k, stride=conv_stride, **kwargs)  # type: ignore[arg-type]
+    return anti_aliased(conv, name, aa, stride)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Conv(Block):
@@ -93,6 +113,65 @@ def expand_pool(b: Pool, ctx: BlockContext, shape: Shape, name: str) -> tuple[li
     if len(shape) != 3:
         raise ValueError(f"global pooling needs a C×H×W input, got {shape}")
     layer = ops.global_pool(name, b.kind, shape)
+    return [layer], layer.out_shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool2d(Block):
+    """Local k×k pooling (``nn.AvgPool2d`` / ``nn.MaxPool2d``); ``stride`` defaults to ``k``.
+    ``count_include_pad`` changes only the values, not the counts; it is kept for the torch model."""
+
+    TYPE: ClassVar[str] = "pool2d"
+    mode: Literal["avg", "max"] = "avg"
+    k: int = field(default=2, metadata=meta(check=positive))
+    stride: int | None = field(default=None, metadata=meta(check=positive))
+    padding: int = field(default=0, metadata=meta(check=non_negative))
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    kind: str = "pool"
+
+
+@register(Pool2d, "local k×k average or max pooling")
+def expand_pool2d(b: Pool2d, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    if 2 * b.padding > b.k:
+        raise ValueError(f"padding {b.padding} is more than half the {b.k}x{b.k} pool (PyTorch refuses it)")
+    layer = ops.local_pool(name, b.kind, shape, mode=b.mode, k=b.k, stride=b.stride or b.k, padding=b.padding, ceil_mode=b.ceil_mode)
+    return [layer], layer.out_shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class Norm(Block):
+    """LayerNorm over channels (``layernorm``, timm ``LayerNorm2d``) or GroupNorm (``groupnorm``,
+    ``groups`` groups): an element-wise layer of its own, never folded."""
+
+    TYPE: ClassVar[str] = "norm"
+    ACCEPTS_FLAT: ClassVar[bool] = True  # a LayerNorm may follow a linear layer (EfficientViT's head)
+    mode: Literal["layernorm", "groupnorm"] = "layernorm"
+    groups: int = field(default=1, metadata=meta(check=positive))
+    affine: bool = True
+    kind: str = "norm"
+
+
+@register(Norm, "LayerNorm / GroupNorm as its own element-wise layer (not folded)")
+def expand_norm(b: Norm, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    if b.mode == "groupnorm" and shape[0] % b.groups:
+        raise ValueError(f"groups={b.groups} must divide the {shape[0]} channels")
+    layer = ops.norm(name, b.kind, shape, affine=b.affine)
+    return [layer], layer.out_shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerScale(Block):
+    """A learned per-channel scale γ (ConvNeXt, CaiT): an element-wise layer; γ is not folded
+    into a conv here because a residual add follows it."""
+
+    TYPE: ClassVar[str] = "layer_scale"
+    kind: str = "layer_scale"
+
+
+@register(LayerScale, "learned per-channel scale (layer scale)")
+def expand_layer_scale(b: LayerScale, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    layer = ops.layer_scale(name, b.kind, shape)
     return [layer], layer.out_shape
 
 

@@ -9,20 +9,7 @@ from .. import ops
 from ..ops import Activation, LayerCost, Shape
 from ..schema import at_least, meta, positive
 from .base import Block, BlockContext, register
-
-
-def squeeze_excite(ctx: BlockContext, name: str, kind: str, shape: Shape) -> list[LayerCost]:
-    """SE on a C×H×W map: pool → 1×1 conv C→S (+bias, act) → 1×1 conv S→C (+bias, gate) → scale.
-
-    S = make_divisible(C · ratio) under the width rule (MobileNetV3 paper, Sec. 5.3).
-    """
-    c = shape[0]
-    squeeze = ctx.squeeze(c, ctx.se.ratio)
-    pool = ops.global_pool(f"{name}.pool", kind, shape, group="se")
-    reduce = ops.conv2d(f"{name}.reduce", kind, pool.out_shape, squeeze, 1, bias=True, bn=False, act=ctx.se.act, op="se_fc", group="se")
-    expand = ops.conv2d(f"{name}.expand", kind, reduce.out_shape, c, 1, bias=True, bn=False, act=ctx.se.gate, op="se_fc", group="se")
-    scale = ops.channel_scale(f"{name}.scale", kind, shape, group="se")
-    return [pool, reduce, expand, scale]
+from .se import SE, block_se, parse_se
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,8 +22,9 @@ class DepthwiseSeparable(Block):
     stride: int = field(default=1, metadata=meta(check=positive))
     act: Activation = "relu"
     pw_act: bool = True
-    se: bool = False
+    se: SE = field(default=False, metadata=meta(parse=parse_se))
     skip: bool = False  # residual when stride 1 and in == out (timm's ds blocks; not in V1)
+    bias: bool = False  # biased convs (re-parameterized or norm-free nets)
     kind: str = "ds"
 
 
@@ -44,11 +32,10 @@ class DepthwiseSeparable(Block):
 def expand_dsconv(b: DepthwiseSeparable, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
     c = shape[0]
     out = ctx.channels(b.out, b.width, shape[0])
-    dw = ops.conv2d(f"{name}.dw", b.kind, shape, c, b.k, stride=b.stride, groups=c, act=b.act)
+    dw = ops.conv2d(f"{name}.dw", b.kind, shape, c, b.k, stride=b.stride, groups=c, act=b.act, bias=b.bias)
     layers = [dw]
-    if b.se:
-        layers += squeeze_excite(ctx, f"{name}.se", b.kind, dw.out_shape)
-    pw = ops.conv2d(f"{name}.pw", b.kind, dw.out_shape, out, 1, act=b.act if b.pw_act else "none")
+    layers += block_se(b.se, ctx, f"{name}.se", b.kind, dw.out_shape, in_channels=c, block_act=b.act)
+    pw = ops.conv2d(f"{name}.pw", b.kind, dw.out_shape, out, 1, act=b.act if b.pw_act else "none", bias=b.bias)
     layers.append(pw)
     if b.skip and b.stride == 1 and out == c:
         layers.append(ops.residual_add(f"{name}.add", b.kind, pw.out_shape))
@@ -61,8 +48,10 @@ class InvertedResidual(Block):
 
     The expansion is given as a ratio ``expand`` (t, of the input width) and/or as
     the paper table's absolute ``exp`` size; the width rule picks which one is used.
-    The expand conv is skipped when the hidden width equals the input width, and the
-    residual is added when stride is 1 and in == out (unless ``skip: false``).
+    The expand conv is skipped when the hidden width equals the input width (unless
+    ``keep_expand: true``: FBNet, SPNASNet and MNASNet keep a 1×1 C→C conv at t = 1), and
+    the residual is added when stride is 1 and in == out (unless ``skip: false``).
+    ``se`` is a boolean (the spec-wide SE) or a per-block SE mapping (see ``blocks.se``).
     """
 
     TYPE: ClassVar[str] = "ir"
@@ -71,9 +60,11 @@ class InvertedResidual(Block):
     stride: int = field(default=1, metadata=meta(check=positive))
     expand: float | None = field(default=None, metadata=meta(check=at_least(1.0)))
     exp: int | None = field(default=None, metadata=meta(check=positive))
-    se: bool = False
+    se: SE = field(default=False, metadata=meta(parse=parse_se))
     act: Activation = "relu6"
     skip: bool = True
+    keep_expand: bool = False
+    bias: bool = False
     kind: str = "ir"
 
 
@@ -84,15 +75,14 @@ def expand_ir(b: InvertedResidual, ctx: BlockContext, shape: Shape, name: str) -
     hidden = ctx.hidden(c, b.expand, b.exp, b.width)
     layers: list[LayerCost] = []
     x = shape
-    if hidden != c:
-        expand = ops.conv2d(f"{name}.expand", b.kind, x, hidden, 1, act=b.act)
+    if hidden != c or b.keep_expand:
+        expand = ops.conv2d(f"{name}.expand", b.kind, x, hidden, 1, act=b.act, bias=b.bias)
         layers.append(expand)
         x = expand.out_shape
-    dw = ops.conv2d(f"{name}.dw", b.kind, x, hidden, b.k, stride=b.stride, groups=hidden, act=b.act)
+    dw = ops.conv2d(f"{name}.dw", b.kind, x, hidden, b.k, stride=b.stride, groups=hidden, act=b.act, bias=b.bias)
     layers.append(dw)
-    if b.se:
-        layers += squeeze_excite(ctx, f"{name}.se", b.kind, dw.out_shape)
-    project = ops.conv2d(f"{name}.project", b.kind, dw.out_shape, out, 1)
+    layers += block_se(b.se, ctx, f"{name}.se", b.kind, dw.out_shape, in_channels=c, block_act=b.act)
+    project = ops.conv2d(f"{name}.project", b.kind, dw.out_shape, out, 1, bias=b.bias)
     layers.append(project)
     if b.skip and b.stride == 1 and out == c:
         layers.append(ops.residual_add(f"{name}.add", b.kind, project.out_shape))

@@ -13,6 +13,7 @@ from .. import ops
 from ..ops import Activation, LayerCost, Shape
 from ..schema import at_least, meta, non_negative, positive
 from .base import Block, BlockContext, register
+from .basic import AntiAlias, strided_conv
 
 UIBKind = Literal["IB", "ConvNext", "ExtraDW", "FFN"]
 
@@ -35,6 +36,7 @@ def _fold_into(layer: LayerCost, extra_folded: int) -> LayerCost:
     return replace(layer, bn_params=layer.bn_params + extra_folded)
 
 
+
 @dataclass(frozen=True, kw_only=True)
 class UIB(Block):
     """Universal Inverted Bottleneck: [dw start] → pw expand → [dw mid] → pw project.
@@ -55,6 +57,8 @@ class UIB(Block):
     act: Activation = "relu"
     skip: bool = True
     layer_scale: bool = False
+    bias: bool = False
+    aa: AntiAlias = "none"
     kind: UIBKind | None = None
 
 
@@ -72,17 +76,15 @@ def expand_uib(b: UIB, ctx: BlockContext, shape: Shape, name: str) -> tuple[list
     x = shape
     if b.start_dw:
         stride = 1 if b.mid_dw else b.stride
-        dw = ops.conv2d(f"{name}.dw_start", kind, x, c, b.start_dw, stride=stride, groups=c)
-        layers.append(dw)
-        x = dw.out_shape
-    expand = ops.conv2d(f"{name}.expand", kind, x, hidden, 1, act=b.act)
+        layers += strided_conv(f"{name}.dw_start", kind, x, c, b.start_dw, stride=stride, aa=b.aa, groups=c, bias=b.bias)
+        x = layers[-1].out_shape
+    expand = ops.conv2d(f"{name}.expand", kind, x, hidden, 1, act=b.act, bias=b.bias)
     layers.append(expand)
     x = expand.out_shape
     if b.mid_dw:
-        dw = ops.conv2d(f"{name}.dw_mid", kind, x, hidden, b.mid_dw, stride=b.stride, groups=hidden, act=b.act)
-        layers.append(dw)
-        x = dw.out_shape
-    project = ops.conv2d(f"{name}.project", kind, x, out, 1)
+        layers += strided_conv(f"{name}.dw_mid", kind, x, hidden, b.mid_dw, stride=b.stride, aa=b.aa, groups=hidden, act=b.act, bias=b.bias)
+        x = layers[-1].out_shape
+    project = ops.conv2d(f"{name}.project", kind, x, out, 1, bias=b.bias)
     if b.layer_scale:
         project = _fold_into(project, out)
     layers.append(project)
@@ -102,6 +104,8 @@ class FusedIB(Block):
     stride: int = field(default=1, metadata=meta(check=positive))
     act: Activation = "relu"
     skip: bool = True
+    bias: bool = False
+    aa: AntiAlias = "none"
 
 
 @register(FusedIB, "FusedIB: k×k conv expansion → pw project (MobileNetV4 stems)")
@@ -109,9 +113,9 @@ def expand_fused_ib(b: FusedIB, ctx: BlockContext, shape: Shape, name: str) -> t
     c = shape[0]
     out = ctx.channels(b.out, b.width, c)
     hidden = ctx.divisible(c * b.expand)
-    expand = ops.conv2d(f"{name}.expand", "FusedIB", shape, hidden, b.k, stride=b.stride, act=b.act)
-    project = ops.conv2d(f"{name}.project", "FusedIB", expand.out_shape, out, 1)
-    layers = [expand, project]
+    layers = strided_conv(f"{name}.expand", "FusedIB", shape, hidden, b.k, stride=b.stride, aa=b.aa, act=b.act, bias=b.bias)
+    project = ops.conv2d(f"{name}.project", "FusedIB", layers[-1].out_shape, out, 1, bias=b.bias)
+    layers.append(project)
     if b.skip and b.stride == 1 and out == c:
         layers.append(ops.residual_add(f"{name}.add", "FusedIB", project.out_shape))
     return layers, project.out_shape

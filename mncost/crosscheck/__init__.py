@@ -7,20 +7,32 @@ built-in specs the totals are also compared with the independent reference
 implementation (torchvision / timm) when it is importable, else with the reference
 counts committed in ``mncost/reference``.
 
+With ``reference="torchvision:NAME"`` or ``"timm:NAME[?key=value]"`` (``--reference``)
+the real network is built and compared instead, layer by layer in execution order
+(:mod:`.reference_model`). A spec's ``expected:`` counts are checked where they apply
+(α = 1, default resolution and width rule). Before torch runs, the memory and MACs are
+estimated from the walk and a check above the limits is refused (:mod:`.budget`).
+
 torch and fvcore are an optional extra (``pip install 'mncost[torch]'``); nothing
 else in mncost imports them.
 """
 
 from __future__ import annotations
 
+import math
+import multiprocessing
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .. import reference as reference_data
-from ..errors import MissingExtraError
+from ..errors import MissingExtraError, OptionError
+from ..expected import expected_rows
 from ..spec import ArchSpec, load_spec
 from ..walk import Walk, walk
-from .compare import CrossCheck, ReferenceCheck, compare_layer_table, compare_with_torch, reference_totals
+from . import budget
+from .compare import CrossCheck, ReferenceCheck, Total, compare_layer_table, compare_with_torch, reference_totals
 
 INSTALL_HINT = "crosscheck needs torch and fvcore: pip install torch==2.13.0 && pip install 'mncost[torch]'"
 
@@ -41,21 +53,33 @@ def crosscheck(
     rho: float | None = None,
     width_rule: str | None = None,
     use_reference: bool = True,
+    reference: Any = None,
+    max_memory_gb: float = budget.DEFAULT_MAX_MEMORY_GB,
+    max_gmacs: float = budget.DEFAULT_MAX_GMACS,
 ) -> CrossCheck:
-    """Compare mncost's walk of ``model`` with fvcore's count of the torch model built from it."""
+    """Compare mncost's walk of ``model`` with fvcore's count of the torch model built from it.
+
+    ``reference``: ``"torchvision:NAME"``, ``"timm:NAME[?key=value&...]"`` or a
+    ``torch.nn.Module``: compare with that network too (instead of the built-in's own
+    reference). ``use_reference=False`` skips the built-in reference.
+    """
     require_extras()
-    import torch
-
-    from .fvcount import count
-    from .torch_model import SpecNet
-
     spec = model if isinstance(model, ArchSpec) else load_spec(model)
     w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)
-    torch.manual_seed(0)
-    net = SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule)
-    counts = count(net, (spec.in_channels, w.resolution, w.resolution), {layer.name for layer in w.layers})
+    budget.check(w, max_memory_gb=max_memory_gb, max_gmacs=max_gmacs)
+    if isinstance(reference, str):  # a bad --reference fails before the long part
+        from .reference_model import build, parse
+
+        name = parse(reference)
+        reference = (build(name), name.label)
+    counts = _count_spec_net(w)
     layers, totals = compare_with_torch(w, counts)
-    ref, note = (reference_check(w) if use_reference else (None, "reference comparison skipped"))
+    if reference is not None:
+        from . import reference_model
+
+        ref, note = reference_model.check(w, reference), ""
+    else:
+        ref, note = (reference_check(w) if use_reference else (None, "reference comparison skipped"))
     return CrossCheck(
         model=spec.name,
         alpha=w.alpha,
@@ -66,7 +90,40 @@ def crosscheck(
         unsupported_ops=counts.unsupported_ops,
         reference=ref,
         reference_note=note,
+        expected=tuple(Total(*row) for row in expected_rows(w)),
     )
+
+
+def _count_spec_net(w: Walk) -> Any:
+    """fvcore's count of the SpecNet of ``w``, in one trace.
+
+    Lazy linear layers are sized from the walk, so no warm-up forward pass is needed
+    (it cost as much as the trace). If the walk is wrong about a linear layer's input,
+    the trace fails: then the module is rebuilt and sized by a real forward pass, and
+    the comparison names the layer.
+    """
+    import torch
+    from torch.nn.modules.lazy import LazyModuleMixin
+
+    from .fvcount import count
+    from .torch_model import SpecNet
+
+    spec = w.spec
+    shape = (spec.in_channels, w.resolution, w.resolution)
+    names = {layer.name for layer in w.layers}
+    inputs = {layer.name: layer.in_shape for layer in w.layers}
+    torch.manual_seed(0)
+    net = SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule)
+    for name, module in net.named_modules():
+        if isinstance(module, LazyModuleMixin) and module.has_uninitialized_params():
+            owner = name.rpartition(".")[0]
+            with torch.no_grad():
+                module.initialize_parameters(torch.zeros(1, math.prod(inputs.get(owner, inputs.get(name, (1,))))))  # type: ignore[operator]
+    try:
+        return count(net, shape, names, warm_up=False)
+    except RuntimeError:
+        torch.manual_seed(0)
+        return count(SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule), shape, names)
 
 
 def reference_check(w: Walk) -> tuple[ReferenceCheck | None, str]:
@@ -92,7 +149,7 @@ def reference_check(w: Walk) -> tuple[ReferenceCheck | None, str]:
             source="committed",
             totals=reference_totals(w, entry),
             layer_problems=tuple(problems),
-            note=f"committed counts from {versions}; regenerate with {meta['generated_by']}",
+            note=f"committed counts from {versions}; regenerate with {entry.get('generated_by', meta['generated_by'])}",
         ),
         "",
     )
@@ -105,18 +162,79 @@ def _layer_table_names() -> Iterator[str]:
 
 def _live_reference(w: Walk) -> ReferenceCheck | None:
     """Build and count the reference model itself, when torchvision and timm import."""
-    try:
-        from ..reference import generate
-    except Exception:  # torchvision/timm absent or not importable beside this torch
-        return None
-    try:
-        model, name, constructor = generate.build(w.spec.name, w.width_rule, w.alpha)
-    except (ValueError, AssertionError):
-        return None
-    model.eval()  # BatchNorm on the 1x1 head needs eval mode at batch 1
-    counted, _ = generate.count_model(model, w.resolution, name)
+    from .quiet import quiet_dependencies
+
+    with quiet_dependencies():  # generate.py sets warning filters at import: keep them inside
+        try:
+            from ..reference import generate
+        except Exception:  # torchvision/timm absent or not importable beside this torch
+            return None
+        try:
+            model, name, constructor = generate.build(w.spec.name, w.width_rule, w.alpha)
+        except (ValueError, AssertionError):
+            return None
+        model.eval()  # BatchNorm on the 1x1 head needs eval mode at batch 1
+        counted, _ = generate.count_model(model, w.resolution, name)
     entry = {**counted, **generate.count_params(model)}
     return ReferenceCheck(reference=f"{name} ({constructor})", source="live", totals=reference_totals(w, entry), note="counted now by fvcore")
+
+
+Point = tuple[str, str, float, int]  # model, width rule, α, resolution
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def crosscheck_many(points: list[Point], *, jobs: int | None = None) -> Iterator[CrossCheck]:
+    """``crosscheck`` of every point, in the order given, on ``jobs`` worker processes.
+
+    Workers are forked (torch is imported, not yet run, in the parent) and run torch on one
+    thread each: on a busy machine two-thread torch in two processes spends most of its
+    time waiting at OpenMP barriers (measured 5–10× slower). The largest models start first
+    so that no worker is left with one at the end. One job, or no ``fork``, runs here.
+    """
+    jobs = default_jobs() if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise OptionError(f"--jobs must be a positive integer, got {jobs!r}")
+    jobs = min(jobs, len(points))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for point in points:
+            yield _check_point(point)
+        return
+    order = sorted(range(len(points)), key=lambda i: -_work(points[i]))
+    done: dict[int, CrossCheck] = {}
+    next_index = 0
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_one_thread) as pool:
+        for i, result in pool.imap_unordered(_check_indexed, [(i, points[i]) for i in order]):
+            done[i] = result
+            while next_index in done:
+                yield done.pop(next_index)
+                next_index += 1
+
+
+def _work(point: Point) -> int:
+    name, rule, alpha, resolution = point
+    return budget.estimate(walk(load_spec(name), alpha=alpha, resolution=resolution, width_rule=rule)).macs
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _check_point(point: Point) -> CrossCheck:
+    name, rule, alpha, resolution = point
+    return crosscheck(name, alpha=alpha, resolution=resolution, width_rule=rule)
+
+
+def _check_indexed(item: tuple[int, Point]) -> tuple[int, CrossCheck]:
+    return item[0], _check_point(item[1])
 
 
 def grid() -> list[tuple[str, str, float, int]]:
@@ -134,4 +252,4 @@ def grid() -> list[tuple[str, str, float, int]]:
     return points
 
 
-__all__ = ["CrossCheck", "INSTALL_HINT", "crosscheck", "grid", "require_extras"]
+__all__ = ["CrossCheck", "INSTALL_HINT", "crosscheck", "crosscheck_many", "default_jobs", "grid", "require_extras"]

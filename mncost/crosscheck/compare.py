@@ -100,6 +100,11 @@ class CrossCheck:
     reference: ReferenceCheck | None = None
     reference_note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    expected: tuple[Total, ...] = ()  # the spec's ``expected:`` counts, where they apply
+
+    @property
+    def expected_ok(self) -> bool:
+        return all(t.ok for t in self.expected)
 
     @property
     def mismatched_layers(self) -> list[LayerDiff]:
@@ -108,7 +113,7 @@ class CrossCheck:
     @property
     def ok(self) -> bool:
         reference_ok = self.reference is None or self.reference.ok
-        return not self.mismatched_layers and all(t.ok for t in self.totals) and not self.unsupported_ops and reference_ok
+        return not self.mismatched_layers and all(t.ok for t in self.totals) and not self.unsupported_ops and reference_ok and self.expected_ok
 
 
 def compare_with_torch(walk: Walk, counts: Counts) -> tuple[tuple[LayerDiff, ...], tuple[Total, ...]]:

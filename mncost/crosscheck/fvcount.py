@@ -14,11 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from fvcore.nn import FlopCountAnalysis
-from fvcore.nn.jit_handles import addmm_flop_jit, bmm_flop_jit, conv_flop_jit, get_shape, linear_flop_jit, matmul_flop_jit
 from torch import nn
 
+from .quiet import quiet_dependencies
+
+with quiet_dependencies():  # fvcore's import uses torch.jit.script, deprecated in torch 2.14
+    from fvcore.nn import FlopCountAnalysis
+    from fvcore.nn.jit_handles import addmm_flop_jit, bmm_flop_jit, conv_flop_jit, get_shape, linear_flop_jit, matmul_flop_jit
+
 SDPA = "aten::scaled_dot_product_attention"
+# Operators whose MACs are attention MACs: the fused kernel, and the explicit products of
+# linear attention (EfficientViT-B); no other torch builder uses matmul/bmm.
+ATTENTION_OPS = ("scaled_dot_product_attention", "matmul", "bmm")
 
 # Operators that are not MACs under mncost's conventions (BatchNorm folded,
 # element-wise work reported apart) and so are ignored on purpose.
@@ -28,7 +35,9 @@ ELEMENTWISE_OPS = frozenset(
         "batch_norm", "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "hardswish", "hardswish_",
         "hardsigmoid", "hardsigmoid_", "gelu", "silu", "silu_", "sigmoid", "sigmoid_", "add", "add_",
         "mul", "mul_", "adaptive_avg_pool2d", "avg_pool2d", "mean", "upsample_bilinear2d", "softmax",
-        "div", "dropout", "feature_dropout",
+        "div", "dropout", "feature_dropout", "max_pool2d", "layer_norm", "group_norm", "constant_pad_nd", "pad", "permute", "chunk", "cat",
+        # seen only in reference models (torchvision, timm): in-place variants, nearest upsampling
+        "relu6_", "div_", "dropout_", "gelu_", "upsample_nearest2d",
     )
 )
 
@@ -36,6 +45,11 @@ ELEMENTWISE_OPS = frozenset(
 def sdpa_flop_jit(inputs: list[Any], outputs: list[Any]) -> int:
     """Q·Kᵀ + A·V MACs of scaled_dot_product_attention: B·H·L·S·(E + Ev)."""
     q, k, v = (get_shape(x) for x in inputs[:3])
+    return sdpa_macs(q, k, v)
+
+
+def sdpa_macs(q: Any, k: Any, v: Any) -> int:
+    """The same count from the shapes of q, k and v (K/V may broadcast over the heads of q)."""
     batch_heads = 1
     for dim in q[:-2]:
         batch_heads *= dim
@@ -81,8 +95,24 @@ def _param_counts(model: nn.Module) -> tuple[dict[str, int], dict[str, int]]:
     return dict(params), dict(folded)
 
 
-def count(model: nn.Module, input_shape: tuple[int, ...], layer_names: set[str]) -> TorchCounts:
-    """Run ``model`` on zeros of ``input_shape`` (batch 1), recording shapes and counting MACs."""
+def analysis_of(model: nn.Module, x: torch.Tensor) -> FlopCountAnalysis:
+    """fvcore's analysis with mncost's handles only (the defaults also count BN and pooling)."""
+    analysis = FlopCountAnalysis(model, x)
+    analysis.clear_op_handles()
+    analysis.set_op_handle(**HANDLES)
+    analysis.set_op_handle(**{op: None for op in ELEMENTWISE_OPS})
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    analysis.tracer_warnings("none")
+    return analysis
+
+
+def count(model: nn.Module, input_shape: tuple[int, ...], layer_names: set[str], *, warm_up: bool = True) -> TorchCounts:
+    """Run ``model`` on zeros of ``input_shape`` (batch 1), recording shapes and counting MACs.
+
+    The shapes are recorded during fvcore's own trace. ``warm_up`` runs one forward
+    pass first, which materializes lazy layers; without it they must be materialized.
+    """
     x = torch.zeros(1, *input_shape)
     shapes: dict[str, tuple[int, ...]] = {}
     hooks = []
@@ -90,21 +120,18 @@ def count(model: nn.Module, input_shape: tuple[int, ...], layer_names: set[str])
         if name in layer_names:
             hooks.append(module.register_forward_hook(_recorder(shapes, name)))
     model.eval()
-    with torch.no_grad():
-        model(x)  # materializes lazy layers and records the output shapes
-        for hook in hooks:
-            hook.remove()
-        analysis = FlopCountAnalysis(model, x)
-        analysis.clear_op_handles()
-        analysis.set_op_handle(**HANDLES)
-        analysis.set_op_handle(**{op: None for op in ELEMENTWISE_OPS})
-        analysis.unsupported_ops_warnings(False)
-        analysis.uncalled_modules_warnings(False)
-        analysis.tracer_warnings("none")
-        total = int(analysis.total())
+    with torch.no_grad(), quiet_dependencies():
+        if warm_up:
+            model(x)
+        analysis = analysis_of(model, x)
+        try:
+            total = int(analysis.total())
+        finally:
+            for hook in hooks:
+                hook.remove()
         by_module = {name: int(value) for name, value in analysis.by_module().items()}
         attention = {
-            name: int(sum(v for op, v in ops.items() if op.endswith("scaled_dot_product_attention")))
+            name: int(sum(v for op, v in ops.items() if op.endswith(ATTENTION_OPS)))
             for name, ops in analysis.by_module_and_operator().items()
         }
         unsupported = dict(analysis.unsupported_ops())
@@ -114,6 +141,6 @@ def count(model: nn.Module, input_shape: tuple[int, ...], layer_names: set[str])
 
 def _recorder(shapes: dict[str, tuple[int, ...]], name: str) -> Any:
     def hook(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
-        shapes[name] = tuple(output.shape[1:])
+        shapes[name] = tuple(int(d) for d in output.shape[1:])  # plain ints: traced sizes may be tensors
 
     return hook

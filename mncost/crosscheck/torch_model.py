@@ -17,10 +17,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..blocks import BlockContext
+from ..blocks.basic import Conv, Pool2d
 from ..blocks.mobilenet import DepthwiseSeparable, InvertedResidual
+from ..blocks.se import SE, SESize, se_size
 from ..blocks.v4 import MQA, UIB, FusedIB
-from ..ops import same_padding
 from ..errors import SpecError
+from ..ops import canonical_activation, same_padding
 from ..spec import ArchSpec
 from ..walk import block_instances, make_context
 
@@ -36,13 +38,17 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 
+def activation(name: str) -> nn.Module:
+    return _ACTIVATIONS[canonical_activation(name)]()
+
+
 def conv_layer(cin: int, cout: int, k: int, *, stride: int = 1, groups: int = 1, bias: bool = False,
                bn: bool = True, act: str = "none", padding: int | None = None) -> nn.Sequential:
     pad = same_padding(k) if padding is None else padding
     parts: list[nn.Module] = [nn.Conv2d(cin, cout, k, stride, pad, groups=groups, bias=bias)]
     if bn:
         parts.append(nn.BatchNorm2d(cout))
-    parts.append(_ACTIVATIONS[act]())
+    parts.append(activation(act))
     return nn.Sequential(*parts)
 
 
@@ -70,16 +76,58 @@ class LayerScale(nn.Module):
 
 
 class SqueezeExcite(nn.Module):
-    def __init__(self, ctx: BlockContext, channels: int) -> None:
+    def __init__(self, channels: int, size: SESize) -> None:
         super().__init__()
-        squeeze = ctx.squeeze(channels, ctx.se.ratio)
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.reduce = conv_layer(channels, squeeze, 1, bias=True, bn=False, act=ctx.se.act)
-        self.expand = conv_layer(squeeze, channels, 1, bias=True, bn=False, act=ctx.se.gate)
+        self.reduce = conv_layer(channels, size.squeeze, 1, bias=True, bn=False, act=size.act)
+        self.expand = conv_layer(size.squeeze, channels, 1, bias=True, bn=False, act=size.gate)
         self.scale = Scale()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.scale(x, self.expand(self.reduce(self.pool(x))))
+
+
+def make_se(se: SE, ctx: BlockContext, *, in_channels: int, channels: int, block_act: str) -> SqueezeExcite | None:
+    size = se_size(se, ctx, in_channels=in_channels, channels=channels, block_act=block_act)
+    return None if size is None else SqueezeExcite(channels, size)
+
+
+class BlurPool(nn.Module):
+    """timm's ``BlurPool2d`` (constant padding): a fixed binomial filter, depthwise, strided."""
+
+    def __init__(self, channels: int, k: int = 3, stride: int = 2) -> None:
+        super().__init__()
+        import math
+
+        coeffs = torch.tensor([math.comb(k - 1, i) for i in range(k)], dtype=torch.float32) / 2 ** (k - 1)
+        self.register_buffer("filt", (coeffs[:, None] * coeffs[None, :]).repeat(channels, 1, 1, 1))
+        self.stride, self.channels, self.pad = stride, channels, ((stride - 1) + (k - 1)) // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(x, [self.pad] * 4), self.filt, stride=self.stride, groups=self.channels)
+
+
+def aa_layer(aa: str, channels: int, stride: int) -> nn.Module | None:
+    if aa == "none" or stride == 1:
+        return None
+    return nn.AvgPool2d(stride) if aa == "avg" else BlurPool(channels, 3, stride)
+
+
+def add_strided(parent: nn.Module, name: str, cin: int, cout: int, k: int, *, stride: int, aa: str, **kwargs: Any) -> list[str]:
+    """Register a strided conv as ``parent.NAME``; under anti-aliasing it runs at stride 1 and
+    ``parent.NAME_aa`` carries the stride (the walker's rows). Returns the names to apply in order."""
+    pool = aa_layer(aa, cout, stride)
+    parent.add_module(name, conv_layer(cin, cout, k, stride=1 if pool is not None else stride, **kwargs))
+    if pool is None:
+        return [name]
+    parent.add_module(f"{name}_aa", pool)
+    return [name, f"{name}_aa"]
+
+
+def apply(parent: nn.Module, names: list[str], x: torch.Tensor) -> torch.Tensor:
+    for name in names:
+        x = getattr(parent, name)(x)
+    return x
 
 
 class FullyConnected(nn.Module):
@@ -88,7 +136,7 @@ class FullyConnected(nn.Module):
     def __init__(self, fout: int, bias: bool, act: str) -> None:
         super().__init__()
         self.linear = nn.LazyLinear(fout, bias=bias)
-        self.act = _ACTIVATIONS[act]()
+        self.act = activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.linear(torch.flatten(x, 1)))
@@ -98,9 +146,9 @@ class DSBlock(nn.Module):
     def __init__(self, b: DepthwiseSeparable, ctx: BlockContext, cin: int) -> None:
         super().__init__()
         self.out_channels = ctx.channels(b.out, b.width, cin)
-        self.dw = conv_layer(cin, cin, b.k, stride=b.stride, groups=cin, act=b.act)
-        self.se = SqueezeExcite(ctx, cin) if b.se else None
-        self.pw = conv_layer(cin, self.out_channels, 1, act=b.act if b.pw_act else "none")
+        self.dw = conv_layer(cin, cin, b.k, stride=b.stride, groups=cin, act=b.act, bias=b.bias)
+        self.se = make_se(b.se, ctx, in_channels=cin, channels=cin, block_act=b.act)
+        self.pw = conv_layer(cin, self.out_channels, 1, act=b.act if b.pw_act else "none", bias=b.bias)
         self.add = Add() if b.skip and b.stride == 1 and self.out_channels == cin else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,10 +164,10 @@ class IRBlock(nn.Module):
         super().__init__()
         self.out_channels = ctx.channels(b.out, b.width, cin)
         hidden = ctx.hidden(cin, b.expand, b.exp, b.width)
-        self.expand = conv_layer(cin, hidden, 1, act=b.act) if hidden != cin else None
-        self.dw = conv_layer(hidden, hidden, b.k, stride=b.stride, groups=hidden, act=b.act)
-        self.se = SqueezeExcite(ctx, hidden) if b.se else None
-        self.project = conv_layer(hidden, self.out_channels, 1)
+        self.expand = conv_layer(cin, hidden, 1, act=b.act, bias=b.bias) if hidden != cin or b.keep_expand else None
+        self.dw = conv_layer(hidden, hidden, b.k, stride=b.stride, groups=hidden, act=b.act, bias=b.bias)
+        self.se = make_se(b.se, ctx, in_channels=cin, channels=hidden, block_act=b.act)
+        self.project = conv_layer(hidden, self.out_channels, 1, bias=b.bias)
         self.add = Add() if b.skip and b.stride == 1 and self.out_channels == cin else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -137,19 +185,18 @@ class UIBBlock(nn.Module):
         self.out_channels = ctx.channels(b.out, b.width, cin)
         hidden = ctx.divisible(cin * b.expand)
         start_stride = 1 if b.mid_dw else b.stride
-        self.dw_start = conv_layer(cin, cin, b.start_dw, stride=start_stride, groups=cin) if b.start_dw else None
-        self.expand = conv_layer(cin, hidden, 1, act=b.act)
-        self.dw_mid = conv_layer(hidden, hidden, b.mid_dw, stride=b.stride, groups=hidden, act=b.act) if b.mid_dw else None
-        self.project = conv_layer(hidden, self.out_channels, 1)
+        self.start = add_strided(self, "dw_start", cin, cin, b.start_dw, stride=start_stride, aa=b.aa, groups=cin, bias=b.bias) if b.start_dw else []
+        self.expand = conv_layer(cin, hidden, 1, act=b.act, bias=b.bias)
+        self.mid = add_strided(self, "dw_mid", hidden, hidden, b.mid_dw, stride=b.stride, aa=b.aa, groups=hidden, act=b.act, bias=b.bias) if b.mid_dw else []
+        self.project = conv_layer(hidden, self.out_channels, 1, bias=b.bias)
         if b.layer_scale:
             self.project.append(LayerScale(self.out_channels))
         self.add = Add() if b.skip and b.stride == 1 and self.out_channels == cin else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.dw_start(x) if self.dw_start is not None else x
+        y = apply(self, self.start, x)
         y = self.expand(y)
-        if self.dw_mid is not None:
-            y = self.dw_mid(y)
+        y = apply(self, self.mid, y)
         y = self.project(y)
         return self.add(y, x) if self.add is not None else y
 
@@ -159,12 +206,12 @@ class FusedIBBlock(nn.Module):
         super().__init__()
         self.out_channels = ctx.channels(b.out, b.width, cin)
         hidden = ctx.divisible(cin * b.expand)
-        self.expand = conv_layer(cin, hidden, b.k, stride=b.stride, act=b.act)
-        self.project = conv_layer(hidden, self.out_channels, 1)
+        self.first = add_strided(self, "expand", cin, hidden, b.k, stride=b.stride, aa=b.aa, act=b.act, bias=b.bias)
+        self.project = conv_layer(hidden, self.out_channels, 1, bias=b.bias)
         self.add = Add() if b.skip and b.stride == 1 and self.out_channels == cin else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.project(self.expand(x))
+        y = self.project(apply(self, self.first, x))
         return self.add(y, x) if self.add is not None else y
 
 
@@ -217,9 +264,21 @@ def _single(module: nn.Module, out_channels: int) -> nn.Module:
     return module
 
 
+def _conv(b: Conv, ctx: BlockContext, cin: int) -> nn.Module:
+    out = ctx.channels(b.out, b.width, cin)
+    return _single(conv_layer(cin, out, b.k, stride=b.stride, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), out)
+
+
+def _pool2d(b: Pool2d, ctx: BlockContext, cin: int) -> nn.Module:
+    stride = b.stride or b.k
+    if b.mode == "max":
+        return _single(nn.MaxPool2d(b.k, stride, b.padding, ceil_mode=b.ceil_mode), cin)
+    return _single(nn.AvgPool2d(b.k, stride, b.padding, ceil_mode=b.ceil_mode, count_include_pad=b.count_include_pad), cin)
+
+
 BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
-    "conv": lambda b, ctx, cin: _single(
-        conv_layer(cin, c := ctx.channels(b.out, b.width, cin), b.k, stride=b.stride, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), c),
+    "conv": _conv,
+    "pool2d": _pool2d,
     "dwconv": lambda b, ctx, cin: _single(
         conv_layer(cin, cin, b.k, stride=b.stride, groups=cin, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), cin),
     "pwconv": lambda b, ctx, cin: _single(
@@ -233,6 +292,10 @@ BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
     "mqa": MQABlock,
 }
 
+
+from . import torch_zoo  # noqa: E402  (the zoo's builders use the pieces above)
+
+BUILDERS.update(torch_zoo.BUILDERS)
 
 _BARE_MODULE = nn.Module()  # the attribute names a block name must not take
 

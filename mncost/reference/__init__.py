@@ -17,8 +17,13 @@ FOLDER = Path(__file__).resolve().parent
 
 @lru_cache(maxsize=1)
 def counts() -> dict[str, Any]:
-    """The whole reference_counts.json: metadata plus ``entries``."""
+    """reference_counts.json (MobileNets, ``generate.py``) with the entries of zoo_counts.json
+    (the other backbones, ``zoo.py``) appended: metadata of the first, ``entries`` of both."""
     data: dict[str, Any] = json.loads((FOLDER / "reference_counts.json").read_text(encoding="utf-8"))
+    zoo = FOLDER / "zoo_counts.json"
+    if zoo.is_file():
+        zoo_entries = [{**e, "generated_by": "mncost/reference/zoo.py"} for e in json.loads(zoo.read_text(encoding="utf-8"))["entries"]]
+        data["entries"] = data["entries"] + zoo_entries
     return data
 
 

@@ -107,6 +107,8 @@ IGNORED_OPS = [
     "aten::add", "aten::add_", "aten::mul", "aten::mul_", "aten::div", "aten::div_",
     # misc no-compute ops
     "aten::dropout", "aten::dropout_", "aten::feature_dropout",
+    # padding (BlurPool2d pads explicitly) and max pooling: no MACs
+    "aten::pad", "aten::constant_pad_nd", "aten::max_pool2d",
 ]
 EXPECTED_UNSUPPORTED: set = set()  # everything we know about is in IGNORED_OPS
 
@@ -243,7 +245,9 @@ def build(spec: str, width_rule: str, alpha: float) -> Tuple[nn.Module, str, str
         return (_gen_mobilenet_v4(variant, channel_multiplier=alpha, pretrained=False, num_classes=NUM_CLASSES),
                 f"timm.{variant}",
                 f"timm.models.mobilenetv3._gen_mobilenet_v4('{variant}', channel_multiplier={_fmt_alpha(alpha)})")
-    raise ValueError(spec)
+    from . import zoo  # the other backbones (raises ValueError for unknown specs too)
+
+    return zoo.build(spec, alpha)
 
 
 V4_VARIANTS = {
