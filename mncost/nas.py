@@ -34,7 +34,7 @@ from .hardware import HardwareProfile
 from .ops import GROUPS, Shape, numel
 from .roofline import ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec, Stage
-from .walk import make_context, resolve_resolution
+from .walk import block_instances, make_context, resolve_resolution
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,9 +61,16 @@ def _value_key(block: Block) -> tuple[Any, ...]:
     for f in dataclasses.fields(block):
         if f.name in ("where", "line", "name"):
             continue
-        value = getattr(block, f.name)
-        values.append(tuple(sorted(value.items())) if isinstance(value, dict) else value)
+        values.append(_frozen(getattr(block, f.name)))
     return tuple(values)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 # One executed block of a candidate: (instance key, block, first of its repeats, label).
@@ -96,7 +103,12 @@ class Scorer:
         """A number per (what the block computes, whether it keeps its stride)."""
         hit = self._by_id.get(id(block))
         if hit is None or hit[0] is not block:
-            value = self._by_value.setdefault(_value_key(block), len(self._by_value))
+            key = _value_key(block)
+            try:
+                hash(key)
+            except TypeError:  # a field this module cannot freeze: the block object itself is the key
+                key = ("object", id(block))
+            value = self._by_value.setdefault(key, len(self._by_value))
             hit = self._by_id[id(block)] = (block, value)
         return 2 * hit[1] + (0 if first or getattr(block, "stride", 1) == 1 else 1)
 
@@ -116,10 +128,10 @@ class Scorer:
         key = (id(spec), width_rule, alpha, fused_attention)
         hit = self._spec_contexts.get(key)
         if hit is None or hit[0] is not spec:
-            rule_name, rule = spec.rule(width_rule)
-            value = (spec.divisor, spec.round_limit, spec.se, rule_name, rule, alpha, fused_attention)  # all a block's expand reads
-            if value not in self._contexts:
-                self._contexts[value] = (len(self._contexts), make_context(spec, alpha=alpha, width_rule=width_rule, fused_attention=fused_attention))
+            # one context per spec object: whatever spec-level setting a block reads, entries
+            # of different specs never mix (candidates of a SearchSpace share their base)
+            value = (len(self._contexts),)
+            self._contexts[value] = (len(self._contexts), make_context(spec, alpha=alpha, width_rule=width_rule, fused_attention=fused_attention))
             number, ctx = self._contexts[value]
             hit = self._spec_contexts[key] = (spec, number, ctx)
         return hit[1], hit[2]
@@ -275,7 +287,11 @@ def evaluate(
     if len(names) != len(specs):
         raise OptionError("one label per spec")
     scorer = Scorer(profiles, batch=batch, include_bn_params=include_bn_params)
-    return scorer.score(((n, s, scorer.instances(_stages(s))) for n, s in zip(names, specs)), alpha=alpha, resolution=resolution,
+
+    def instances(spec: ArchSpec) -> list[Instance]:  # the walk's own repeats (depth scaling included)
+        return [(scorer.instance_key(block, True), block, True, label) for label, block in block_instances(spec)]
+
+    return scorer.score(((n, s, instances(s)) for n, s in zip(names, specs)), alpha=alpha, resolution=resolution,
                         width_rule=width_rule, fused_attention=fused_attention)
 
 
@@ -289,6 +305,8 @@ class SearchSpace:
     """
 
     def __init__(self, base: ArchSpec, choices: dict[str, Sequence[Block]]) -> None:
+        if getattr(base, "depth_multiplier", 1.0) != 1.0:
+            raise OptionError(f"{base.name} scales its depth (depth_multiplier); a SearchSpace needs a base spec without it")
         self.base = base
         index = {f"{stage.name}.{i}": (s, i) for s, stage in enumerate(base.stages) for i in range(len(stage.blocks))}
         unknown = [p for p in choices if p not in index]

@@ -240,7 +240,7 @@ def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_ru
     out = np.where(is_scalar[:, :, None], scalars[:, :, None], out)
     columns = {f: out[i].T for i, f in enumerate(FIELDS)}
     return LayerCounts(
-        spec=spec, alpha=ctx.alpha, width_rule=ctx.rule_name, resolutions=resolutions.astype(np.int64),
+        spec=spec, alpha=check_alpha(alpha), width_rule=ctx.rule_name, resolutions=resolutions.astype(np.int64),  # α as asked, as Walk.alpha
         names=tuple(x.name for x in layers), ops=tuple(x.op for x in layers), kinds=tuple(x.kind for x in layers),
         group=np.array([GROUPS.index(x.group) for x in layers], dtype=np.int64), **columns,
     )
