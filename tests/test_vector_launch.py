@@ -69,7 +69,8 @@ def rich_text(result: mncost.AnalysisResult, *, styles: bool, width: int = 160) 
 
 def results() -> list[mncost.AnalysisResult]:
     refined = dataclasses.replace(load_hardware("edgetpu"), refinements=Refinements(invoke_s=1e-4, overhead_s_per_layer=1e-6, slowdown={"se": 2.0}))
-    out = [mncost.analyze(name, hw) for name in builtin.spec_files() for hw in builtin.hardware_files()]
+    out = [mncost.analyze(name, hw) for name in builtin.spec_files() for hw in ("cpu", "edgetpu")]
+    out += [mncost.analyze("v3-large", hw) for hw in builtin.hardware_files()]
     return out + [mncost.analyze("v3-large", refined), mncost.analyze("v2", "cpu", batch=64, alpha=1.4, resolution=512)]
 
 
