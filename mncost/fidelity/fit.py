@@ -370,7 +370,10 @@ class Scores:
 def score(predicted_s: np.ndarray, measured_s: np.ndarray) -> Scores:
     predicted_s, measured_s = np.asarray(predicted_s, float), np.asarray(measured_s, float)
     ape = np.abs(predicted_s - measured_s) / measured_s
-    rs = float(spearmanr(predicted_s, measured_s).statistic) if len(measured_s) > 2 else math.nan
+    # A constant column (every prediction equal, say) has no rank order: r_s is undefined,
+    # reported as NaN ("–") rather than through scipy's ConstantInputWarning.
+    constant = len(set(predicted_s.tolist())) < 2 or len(set(measured_s.tolist())) < 2
+    rs = float(spearmanr(predicted_s, measured_s).statistic) if len(measured_s) > 2 and not constant else math.nan
     return Scores(spearman=rs, median_ape=float(np.median(ape)), worst_ape=float(np.max(ape)), n=len(measured_s))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,7 @@ from ..hardware import DTYPE_BYTES
 from ..schema import suggest
 from ..spec import ArchSpec, load_spec
 from ..walk import Walk, walk
+from ..yamlio import NUMBER_TEXT
 
 Status = Literal["ok", "failed", "not_reported"]
 STATUSES: tuple[str, ...] = ("ok", "failed", "not_reported")
@@ -97,6 +99,8 @@ class Measurement:
 
 
 def _float(text: str, column: str, fail: "_Fail", *, positive: bool = True) -> float:
+    if not NUMBER_TEXT.fullmatch(text.strip(" ")):  # the grammar of specs and options: no '1_0', 'nan', '0x1f'
+        raise fail(column, f"expected a number, got {text!r}")
     try:
         value = float(text)
     except ValueError:
@@ -107,6 +111,8 @@ def _float(text: str, column: str, fail: "_Fail", *, positive: bool = True) -> f
 
 
 def _int(text: str, column: str, fail: "_Fail") -> int:
+    if not re.fullmatch(r"\+?\d+", text.strip(" ")):  # not int()'s '1_0'
+        raise fail(column, f"expected a positive integer, got {text!r}")
     try:
         value = int(text)
     except ValueError:
