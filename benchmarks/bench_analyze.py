@@ -64,6 +64,21 @@ def in_process(repeats: int) -> None:
     print(f"in process: walk + roofline of v3-large on edgetpu {best * 1e3:.2f} ms (best of {repeats})")
 
 
+def counting_grid() -> None:
+    """Every built-in (the zoo included) over its pinned α × resolution grid, walked and timed."""
+    import mncost
+    from mncost.crosscheck import grid
+
+    points = grid()
+    hw = mncost.load_hardware("cpu")
+    specs = {name: mncost.load_spec(name) for name in dict.fromkeys(p[0] for p in points)}
+    start = time.perf_counter()
+    for name, rule, alpha, resolution in points:
+        mncost.analyze(specs[name], hw, alpha=alpha, resolution=resolution, width_rule=rule)
+    elapsed = time.perf_counter() - start
+    print(f"in process: counting grid of {len(specs)} built-ins, {len(points)} configurations: {elapsed * 1e3:.0f} ms ({elapsed / len(points) * 1e3:.2f} ms each)")
+
+
 def heavy_imports() -> None:
     code = ("import sys; from mncost.launch import main; main(['analyze', 'v3-large', '--hw', 'edgetpu']); "
             "print([m for m in ('typer', 'click', 'rich', 'torch', 'pandas', 'matplotlib', 'numpy') if m in sys.modules], file=sys.stderr)")
@@ -79,4 +94,5 @@ if __name__ == "__main__":
     print(machine())
     whole_process(max(args.runs, 7), args.compare)
     in_process(20)
+    counting_grid()
     heavy_imports()
