@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from .hardware import HardwareProfile
+from .jsonio import dumps
 from .fidelity.timing import NOISY
 from .render import Format, md_table, seconds
 
@@ -72,14 +72,14 @@ def rich_bench(result: Any, profile: HardwareProfile) -> Any:
 
 def bench_text(result: Any, profile: HardwareProfile, fmt: Format) -> str:
     if fmt is Format.json:
-        return json.dumps({
+        return dumps({
             "model": result.model, "alpha": result.alpha, "resolution": result.resolution, "width_rule": result.width_rule,
             "hardware": profile.name, "threads": result.threads, "runs": result.runs,
             "latency_s": result.latency_s, "latency_iqr_s": result.latency_iqr_s, "latency_min_s": result.latency_min_s,
             "noise": result.noise, "runtime": getattr(result, "runtime", "torch"), "dtype": getattr(result, "dtype", "fp32"),
             "predicted_s": result.predicted_s,
-            "layers": [{"name": n, "op": o, "measured_s": None if math.isnan(m) else m, "predicted_s": p} for n, o, m, p in _rows(result)],
-        }, indent=2) + "\n"
+            "layers": [{"name": n, "op": o, "measured_s": m, "predicted_s": p} for n, o, m, p in _rows(result)],  # NaN → null
+        })
     if fmt is Format.csv:
         lines = ["name,op,measured_s,predicted_s"] + [f"{n},{o},{'' if math.isnan(m) else f'{m:.6g}'},{p:.6g}" for n, o, m, p in _rows(result)]
         return "\n".join(lines) + "\n"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .crosscheck.compare import CrossCheck, LayerDiff
+from .jsonio import dumps
 from .render import Format, md_table
 from .text import markup, md, plain
 
@@ -49,12 +49,7 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
     parts: list[Any] = []
     verdict = "[green]exact[/]" if result.ok else "[red]MISMATCH[/]"
     parts.append(Text.from_markup(f"[bold]{markup(result.model)}[/] α={result.alpha:g}, resolution {result.resolution}, width rule {markup(result.width_rule)}: {verdict}"))
-    totals = Table(title="mncost vs the torch model built from the spec (fvcore)", title_justify="left", header_style="bold")
-    for col in ("quantity", "mncost", "torch / fvcore", ""):
-        totals.add_column(col, justify="right" if col in ("mncost", "torch / fvcore") else "left")
-    for t in result.totals:
-        totals.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
-    parts.append(totals)
+    parts.append(_totals_table("mncost vs the torch model built from the spec (fvcore)", "torch / fvcore", result.totals))
     rows = _layer_rows(result, all_layers)
     if rows:
         table = Table(title=f"layers ({len(result.mismatched_layers)} of {len(result.layers)} differ)", title_justify="left", header_style="bold")
@@ -90,18 +85,25 @@ def rich_report(result: CrossCheck, *, all_layers: bool = False) -> Any:
     elif result.reference_note:
         parts.append(Text(plain(result.reference_note), style="dim"))
     if result.expected:
-        et = Table(title="the spec's expected: counts (α = 1, default resolution)", title_justify="left", header_style="bold")
-        for col in ("quantity", "mncost", "expected", ""):
-            et.add_column(col, justify="right" if col in ("mncost", "expected") else "left")
-        for t in result.expected:
-            et.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
-        parts.append(et)
+        parts.append(_totals_table("the spec's expected: counts (α = 1, default resolution)", "expected", result.expected))
     return Group(*parts)
+
+
+def _totals_table(title: str, other: str, rows: Any) -> Any:
+    """quantity | mncost | OTHER | ✓/✗: the totals against fvcore, and against ``expected:``."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("quantity", "mncost", other, ""):
+        table.add_column(col, justify="right" if col in ("mncost", other) else "left")
+    for t in rows:
+        table.add_row(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "[red]✗[/]")
+    return table
 
 
 def to_text(result: CrossCheck, fmt: Format, *, all_layers: bool = False) -> str:
     if fmt is Format.json:
-        return json.dumps(to_dict(result), indent=2) + "\n"
+        return dumps(to_dict(result))
     if fmt is Format.md:
         lines = [f"# Cross-check of {md(result.model)} (α={result.alpha:g}, resolution {result.resolution}): {'exact' if result.ok else 'MISMATCH'}\n"]
         lines.append(md_table(["quantity", "mncost", "torch / fvcore", "ok"], [(t.quantity, f"{t.mncost:,}", f"{t.other:,}", "✓" if t.ok else "✗") for t in result.totals], "lrrl"))
@@ -181,7 +183,7 @@ def all_to_text(summary: AllSummary, fmt: Format) -> str | None:
     exact = sum(r.ok for r in summary.results)
     footer = f"{total} variants checked, {exact} exact, {total - exact} mismatched in {summary.seconds:.1f} s"
     if fmt is Format.json:
-        return json.dumps({"models": rows, "variants": total, "exact": exact, "mismatched": total - exact, "seconds": summary.seconds}, indent=2) + "\n"
+        return dumps({"models": rows, "variants": total, "exact": exact, "mismatched": total - exact, "seconds": summary.seconds})
     if fmt is Format.md:
         headers = list(rows[0]) if rows else []
         return "# Cross-check of every built-in\n\n" + md_table(headers, [list(r.values()) for r in rows]) + f"\n{footer}\n"

@@ -34,7 +34,7 @@ from .hardware import HardwareProfile
 from .ops import GROUPS, Shape, numel
 from .roofline import ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec, Stage
-from .walk import block_instances, make_context, resolve_resolution
+from .walk import block_instances, instance_label, make_context, resolve_resolution
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -382,8 +382,7 @@ class SearchSpace:
         position = sum(b.n for b in stage.blocks[:i])  # repeats before it in the same stage
         out: list[Instance] = []
         for repeat in range(block.n):
-            label = block.name if block.name and block.n == 1 else f"{stage.name}.{position + repeat}"
-            out.append((scorer.instance_key(block, repeat == 0), block, repeat == 0, label))
+            out.append((scorer.instance_key(block, repeat == 0), block, repeat == 0, instance_label(stage.name, block, position + repeat)))
         return out
 
     def evaluate(

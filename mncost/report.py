@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import plots
 from .analysis import AnalysisResult
 from .document import Code, Document, Heading, Image, Paragraph, Table
+from .jsonio import dumps
 from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
 from .ridge import shown_ridges
 from .sweep import pareto_axis, rank_changes, variant_label
@@ -134,7 +135,7 @@ def sweep_report(df: pd.DataFrame, folder: Path, rank_by: str, argv: Sequence[st
     doc.add(Paragraph("Files: `sweep.csv` and `sweep.json` (one row per model × α × resolution × hardware), charts as PNG and SVG."))
     doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
     df.to_csv(folder / "sweep.csv", index=False)
-    (folder / "sweep.json").write_text(json.dumps(json.loads(df.to_json(orient="records")), indent=1) + "\n", encoding="utf-8")
+    (folder / "sweep.json").write_text(dumps(json.loads(df.to_json(orient="records")), indent=1), encoding="utf-8")
     _finish(doc, folder)
 
 
@@ -168,5 +169,5 @@ def ridge_report(df: pd.DataFrame, flips: list[Flip], peak: float, dtype: str, f
     doc.add(Paragraph("Files: `ridge.csv` and `ridge.json` (one row per model × ridge point), `ridge.png` / `ridge.svg`."))
     doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
     df.to_csv(folder / "ridge.csv", index=False)
-    (folder / "ridge.json").write_text(json.dumps(json.loads(df.to_json(orient="records")), indent=1) + "\n", encoding="utf-8")
+    (folder / "ridge.json").write_text(dumps(json.loads(df.to_json(orient="records")), indent=1), encoding="utf-8")
     _finish(doc, folder)

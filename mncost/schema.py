@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -22,9 +21,9 @@ from .yamlio import Located, join_path
 
 T = TypeVar("T")
 
+from .text import CONTROL  # noqa: E402
 from .yamlio import NUMBER_TEXT as _FLOAT_TEXT  # noqa: E402  (one number grammar everywhere)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class Context:
@@ -181,7 +180,7 @@ def coerce(value: Any, hint: Any, path: str, ctx: Context) -> Any:
         return number
     if hint is str:
         if isinstance(value, str):
-            bad = _CONTROL.search(value)
+            bad = CONTROL.search(value)
             if bad:  # names and notes reach terminals, markdown and HTML: no escape sequences
                 raise ctx.fail(path, f"control character U+{ord(bad.group()):04X} is not allowed in text (only newline and tab)")
             return value

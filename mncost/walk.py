@@ -69,6 +69,12 @@ def make_context(spec: ArchSpec, *, alpha: float, width_rule: str | None, fused_
     )
 
 
+def instance_label(stage_name: str, block: Block, index: int) -> str:
+    """A block's own ``name`` when it runs once, else ``STAGE.INDEX`` (index of the
+    executed block within its stage): the layer-name prefix of every walked layer."""
+    return block.name if block.name and block.n == 1 else f"{stage_name}.{index}"
+
+
 def block_instances(spec: ArchSpec) -> Iterator[tuple[str, Block]]:
     """(label, block) for every executed block: repeats expanded, only the first keeps its stride."""
     for stage in spec.stages:
@@ -81,7 +87,7 @@ def block_instances(spec: ArchSpec) -> Iterator[tuple[str, Block]]:
                 instance = block
                 if repeat and getattr(block, "stride", 1) != 1:
                     instance = dataclasses.replace(block, stride=1)  # type: ignore[call-arg]
-                yield (block.name if block.name and block.n == 1 else f"{stage.name}.{index}"), instance
+                yield instance_label(stage.name, block, index), instance
                 index += 1
 
 

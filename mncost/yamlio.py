@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import MncostError
+from .text import CONTROL
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -43,7 +44,6 @@ NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 plain decimal integers and floats, with an optional exponent. YAML 1.1's ``1:30``
 (= 90), ``0o17``, ``017``, ``0x1f`` and ``1_000`` are refused rather than read."""
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _OCTAL = re.compile(r"[-+]?0\d+")  # YAML 1.1 reads 017 as 15
 _SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF|nan|NaN|NAN)")
 
@@ -99,7 +99,7 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_TAGS:
                     raise self.fail("mapping keys must be plain strings", key_node, path)
                 key = str(self.scalar_constructor.construct_object(key_node))
-                if _CONTROL.search(key):
+                if CONTROL.search(key):
                     raise self.fail(f"control character in the key {key!r} (keys are plain names)", key_node, path)
                 if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
                     raise self.fail("merge keys (<<) are not supported", key_node, path)
