@@ -197,3 +197,20 @@ def pick(
         fastest = None if fits else min(cands, key=lambda c: (c.latency_s, -c.top1))
         results.append(ProfilePick(hw.name, budget_s, tuple(fits[:top]), tuple(front), tuple(under[-around:] + over[:around]), len(fits), fastest, tuple(cands)))
     return PickResult(budget_s, min_top1, len(per_profile[0]), tuple(results), tuple(skipped))
+
+
+def run_pick(budget_ms: float | None, hw: str | None = None, min_top1: float | None = None, models: str | None = None,
+             accuracy: Any = None, top: int = 5) -> PickResult:
+    """``pick`` from the command's option values (shared by ``pick`` and ``report --pick``):
+    ``models`` and ``hw`` as :mod:`mncost.selection` reads them (default every built-in, and
+    the generic profiles), ``accuracy`` a CSV path whose rows add to the shipped table."""
+    from .accuracy import load_table
+    from .selection import load_profiles, load_specs
+
+    if budget_ms is None:
+        raise OptionError("--budget-ms is required")
+    if not (math.isfinite(budget_ms) and budget_ms > 0):
+        raise OptionError(f"--budget-ms must be a positive finite number, got {budget_ms:g}")
+    extra = load_table(accuracy) if accuracy is not None else None
+    specs = load_specs(models or "all")  # built-ins without a published number simply add no candidate
+    return pick(specs, load_profiles(hw or "generic"), budget_s=budget_ms * 1e-3, min_top1=min_top1, top=top, extra=extra)

@@ -11,7 +11,7 @@ from pathlib import Path
 from .document import Document, Heading, Image, Paragraph, Table
 from .jsonio import dumps
 from .pick import PickResult
-from .pick_cli import SUMMARY_HEADERS, _changes_line, _margin, _rows, _summary, _title, to_csv
+from .views.pick import SUMMARY_HEADERS, _changes_line, _margin, _rows, _summary, _title, to_csv
 from .render import seconds
 
 

@@ -9,21 +9,14 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Sequence
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .analysis import LAYER_COLUMNS, AnalysisResult, layer_dict
 from .text import markup
+from .views.formats import Format, md_table
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
-
-
-class Format(str, Enum):
-    table = "table"
-    csv = "csv"
-    md = "md"
-    json = "json"
 
 
 # -- human formatting -------------------------------------------------------------------
@@ -265,16 +258,6 @@ def to_json(result: AnalysisResult) -> str:
     return dumps(result.to_dict())
 
 
-def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str = "") -> str:
-    """A GitHub pipe table; ``align`` is one of l/r per column (default: left)."""
-    marks = {"l": ":---", "r": "---:", "c": ":---:"}
-    spec = align or "l" * len(headers)
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(marks[a] for a in spec) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def to_markdown(result: AnalysisResult) -> str:
     parts = [f"# {result.model} on {result.hardware}\n"]
     parts.append(md_table(["quantity", "value"], [(f"**{k}**", v) for k, v in summary_rows(result)], "ll"))
@@ -320,50 +303,3 @@ def render(result: AnalysisResult, fmt: Format) -> str:
     if fmt is Format.json:
         return to_json(result)
     raise AssertionError(f"unhandled format {fmt}")
-
-
-# -- listings (models, hardware) -----------------------------------------------------------
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return si(value) if abs(value) >= 1e3 else f"{value:g}"
-    return str(value)
-
-
-def list_rich_table(rows: list[dict[str, Any]], title: str) -> RenderableType:
-    from rich.table import Table
-
-    table = Table(title=markup(title), title_justify="left", header_style="bold")
-    if not rows:
-        return table
-    for key in rows[0]:
-        table.add_column(key.replace("_", " "), overflow="fold", max_width=70 if key == "source" else None)
-    for row in rows:
-        table.add_row(*(markup(_cell(v)) for v in row.values()))
-    return table
-
-
-def render_rows(rows: list[dict[str, Any]], fmt: Format, title: str) -> str:
-    import csv
-
-    if fmt is Format.json:
-        from .jsonio import dumps
-
-        return dumps(rows)
-    if fmt is Format.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue()
-    if fmt is Format.md:
-        headers = list(rows[0]) if rows else []
-        return f"# {title}\n\n" + md_table(headers, [[_cell(v) for v in row.values()] for row in rows])
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    Console(file=buffer, width=200, color_system=None).print(list_rich_table(rows, title))
-    return buffer.getvalue()

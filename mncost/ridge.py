@@ -27,6 +27,8 @@ from .walk import Walk
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .spec import ArchSpec
+
 
 @dataclass(frozen=True)
 class Flip:
@@ -42,8 +44,8 @@ def check_ridge_options(ridges: Sequence[float], peak_macs_per_s: float, dtype: 
     """The library's own checks, with the errors the CLI shows."""
     import math
 
-    if not (isinstance(peak_macs_per_s, (int, float)) and math.isfinite(peak_macs_per_s) and peak_macs_per_s > 0):
-        raise OptionError(f"--peak-macs-per-s must be positive and finite, got {peak_macs_per_s}")
+    if not (isinstance(peak_macs_per_s, (int, float)) and math.isfinite(peak_macs_per_s) and 1 <= peak_macs_per_s <= 1e21):
+        raise OptionError(f"--peak-macs-per-s must be a number from 1 to 1e+21, got {peak_macs_per_s:g}")
     if dtype not in DTYPE_BYTES:
         raise OptionError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
     if any(not (math.isfinite(r) and r >= 0) for r in ridges):
@@ -102,3 +104,16 @@ def flips(df: pd.DataFrame) -> list[Flip]:
                     faster = m if after < 0 else n
                     out.append(Flip(lo, hi, faster, n if faster == m else m))
     return out
+
+
+def ridge_study(
+    specs: Sequence[ArchSpec], ridges: Sequence[float], *, alpha: float = 1.0, resolution: int | None = None,
+    peak_macs_per_s: float = 1e12, dtype: str = "int8",
+) -> tuple[pd.DataFrame, list[Flip]]:
+    """The ridge command as one call: every spec at (α, resolution), latency at each ridge
+    point, and where the rankings flip."""
+    from .walk import walk
+
+    check_ridge_options(ridges, peak_macs_per_s, dtype)
+    df = ridge_sweep([walk(s, alpha=alpha, resolution=resolution) for s in specs], ridges, peak_macs_per_s=peak_macs_per_s, dtype=dtype)
+    return df, flips(df)

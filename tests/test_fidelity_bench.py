@@ -44,7 +44,7 @@ def test_rounds_continue_while_noisy_up_to_the_cap(monkeypatch):
 
 
 def test_noise_check_warns_and_refuses(capsys):
-    from mncost.bench_view import noise_check
+    from mncost.fidelity.timing import noise_check
 
     quiet = Measurement(model="v2", latency_ms=10.0, latency_iqr_ms=0.2, runs=50)
     noisy = Measurement(model="v1", latency_ms=10.0, latency_iqr_ms=3.0, runs=400)

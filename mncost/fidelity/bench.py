@@ -237,13 +237,37 @@ def bench_all(
         grid, warmup, runs, max_runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3, 3
     rows = []
     for model, alpha, res, rule in grid:
-        if runtime == "onnxruntime":
-            from .onnx_bench import bench_onnx
-
-            result = bench_onnx(model, alpha=alpha, resolution=res, width_rule=rule, dtype=dtype, threads=threads or 1,
-                                warmup=warmup, runs=runs, max_runs=max_runs, quick=quick)
-        else:
-            result = bench(model, alpha=alpha, resolution=res, width_rule=rule, threads=threads, warmup=warmup, runs=runs,
-                           max_runs=max_runs, layer_runs=0, quick=quick)
+        result = measure(model, alpha=alpha, resolution=res, width_rule=rule, runtime=runtime, dtype=dtype, threads=threads,
+                         warmup=warmup, runs=runs, max_runs=max_runs, layer_runs=0, quick=quick)
         rows.append(result.measurement(device=device))
     return rows
+
+
+RUNTIMES = ("torch", "onnxruntime")
+
+
+def check_options(*, runtime: str = "torch", dtype: str = "fp32", runs: int = 1, warmup: int = 0, layer_runs: int = 0,
+                  threads: int | None = 1, max_runs: int = 1) -> None:
+    """``bench``'s options, checked with the errors the CLI shows."""
+    from ..errors import OptionError
+
+    if min(runs, warmup + 1, layer_runs + 1, threads or 1, max_runs) < 1:
+        raise OptionError("--runs, --max-runs and --threads must be positive; --warmup and --layer-runs at least 0")
+    if runtime not in RUNTIMES:
+        raise OptionError(f"--runtime must be torch or onnxruntime, got {runtime!r}")
+    if dtype not in ("fp32", "int8") or (runtime == "torch" and dtype != "fp32"):
+        raise OptionError("--dtype is fp32 or int8, and int8 needs --runtime onnxruntime")
+
+
+def measure(model: str, *, runtime: str = "torch", dtype: str = "fp32", alpha: float = 1.0, resolution: int | None = None,
+            width_rule: str | None = None, threads: int | None = 1, warmup: int = 10, runs: int = 50, max_runs: int = 400,
+            layer_runs: int = 20, hw: HardwareProfile | None = None, quick: bool = False) -> Any:
+    """One network on ``runtime``: torch eager (with per-layer times) or onnxruntime (fp32 or int8)."""
+    check_options(runtime=runtime, dtype=dtype, runs=runs, warmup=warmup, layer_runs=layer_runs, threads=threads, max_runs=max_runs)
+    if runtime == "onnxruntime":
+        from .onnx_bench import bench_onnx
+
+        return bench_onnx(model, alpha=alpha, resolution=resolution, width_rule=width_rule, dtype=dtype, threads=threads or 1,
+                          warmup=warmup, runs=runs, max_runs=max_runs, hw=hw, quick=quick)
+    return bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,
+                 max_runs=max_runs, layer_runs=layer_runs, hw=hw, quick=quick)

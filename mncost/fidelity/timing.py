@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -81,3 +81,21 @@ def pinned(threads: int | None) -> Iterator[bool]:
         yield True
     finally:
         os.sched_setaffinity(0, before)
+
+
+def noise_check(rows: Iterable[Any], max_noise: float | None) -> None:
+    """Warn (stderr) about every measurement noisier than :data:`NOISY`; refuse above ``max_noise``.
+
+    ``rows`` are measurements (``name``, ``latency_ms``, ``latency_iqr_ms``, ``runs``).
+    """
+    import sys
+
+    from ..errors import OptionError
+
+    for r in rows:
+        noise = (r.latency_iqr_ms or 0.0) / r.latency_ms
+        if max_noise is not None and noise > max_noise:
+            raise OptionError(f"{r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above --max-noise {max_noise:g}: the machine is too busy to measure")
+        if noise > NOISY:
+            print(f"warning: {r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above {NOISY:.0%}: "
+                  "the machine is too busy for a trustworthy measurement", file=sys.stderr)

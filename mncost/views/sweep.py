@@ -1,19 +1,61 @@
-"""Terminal views (rich) of sweeps and ridge-point sweeps."""
+"""The views of a sweep (one row per variant × hardware) and of a ridge-point sweep:
+the terminal tables (rich), and one function per result that renders every format."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .render import count, seconds
-from .text import markup
-from .ridge import shown_ridges
-from .sweep import pareto_axis, rank_changes, variant_label
-from .top1_frontier import frontier_line
+from ..render import count, seconds
+from ..ridge import shown_ridges
+from ..sweep import pareto_axis, rank_changes, variant_label
+from ..text import markup
+from ..top1_frontier import frontier_line
+from .formats import Format, rich_to_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .ridge import Flip
+    from ..ridge import Flip
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as JSON-ready dicts (NaN → None, numpy scalars → Python)."""
+    import json
+
+    loaded: list[dict[str, Any]] = json.loads(df.to_json(orient="records"))
+    return loaded
+
+
+def render_sweep(df: pd.DataFrame, fmt: Format, rank_by: str, top: int = 10**9) -> str:
+    """A sweep as text in ``fmt``; the table is the terminal's (every row unless ``top``)."""
+    if fmt is Format.csv:
+        from ..sweep import csv_chunks
+
+        return "".join(csv_chunks(df))
+    if fmt is Format.json:
+        from ..jsonio import dumps
+
+        return dumps(records(df), indent=1)
+    if fmt is Format.md:
+        from ..report import sweep_document
+
+        return sweep_document(df, rank_by).to_markdown()
+    return rich_to_text(rich_sweep(df, rank_by, top))
+
+
+def render_ridge(df: pd.DataFrame, flips: list[Flip], fmt: Format, *, peak_macs_per_s: float, dtype: str) -> str:
+    """A ridge-point sweep as text in ``fmt``."""
+    if fmt is Format.csv:
+        return str(df.to_csv(index=False))
+    if fmt is Format.json:
+        from ..jsonio import dumps
+
+        return dumps({"rows": records(df), "flips": [f.__dict__ for f in flips]}, indent=1)
+    if fmt is Format.md:
+        from ..report import ridge_document
+
+        return ridge_document(df, flips, peak_macs_per_s, dtype).to_markdown()
+    return rich_to_text(rich_ridge(df, flips))
 
 
 def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:

@@ -1,15 +1,14 @@
-"""Rendering of cross-check results (single model and the --all summary)."""
+"""The views of a cross-check: one model layer by layer, and the ``--all`` suite's summary."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from .crosscheck.compare import CrossCheck, LayerDiff
-from .jsonio import dumps
-from .render import Format, md_table
-from .text import markup, md, plain
+from ..crosscheck.compare import CrossCheck, LayerDiff
+from ..crosscheck.suite import Suite
+from ..jsonio import dumps
+from ..text import markup, md, plain
+from .formats import Format, csv_text, md_table, rich_to_text
 
 
 def _layer_rows(result: CrossCheck, all_layers: bool) -> list[LayerDiff]:
@@ -101,7 +100,7 @@ def _totals_table(title: str, other: str, rows: Any) -> Any:
     return table
 
 
-def to_text(result: CrossCheck, fmt: Format, *, all_layers: bool = False) -> str:
+def render(result: CrossCheck, fmt: Format, *, all_layers: bool = False) -> str:
     if fmt is Format.json:
         return dumps(to_dict(result))
     if fmt is Format.md:
@@ -127,43 +126,10 @@ def to_text(result: CrossCheck, fmt: Format, *, all_layers: bool = False) -> str
             writer.writerow([d.name, d.op, d.macs, d.torch_macs, d.params, d.torch_params, "x".join(map(str, d.shape)),
                              "" if d.torch_shape is None else "x".join(map(str, d.torch_shape)), d.ok])
         return buffer.getvalue()
-    from rich.console import Console
-    import io
-
-    buffer = io.StringIO()
-    Console(file=buffer, width=160, color_system=None).print(rich_report(result, all_layers=all_layers))
-    return buffer.getvalue()
+    return rich_to_text(rich_report(result, all_layers=all_layers))
 
 
-@dataclass
-class AllSummary:
-    results: list[CrossCheck] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
-
-def run_all(console: Any, *, jobs: int | None = None) -> AllSummary:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .crosscheck import crosscheck_many, grid
-
-    points = grid()
-    summary = AllSummary()
-    start = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("cross-checking", total=len(points))
-        for result in crosscheck_many(points, jobs=jobs):
-            summary.results.append(result)
-            progress.update(task, description=markup(f"{result.model} α={result.alpha:g} r={result.resolution} ({result.width_rule})"))
-            progress.advance(task)
-    summary.seconds = time.perf_counter() - start
-    return summary
-
-
-def all_rows(summary: AllSummary) -> list[dict[str, Any]]:
+def all_rows(summary: Suite) -> list[dict[str, Any]]:
     by_model: dict[str, dict[str, Any]] = {}
     for r in summary.results:
         row = by_model.setdefault(r.model, {"model": r.model, "variants": 0, "exact": 0, "mismatched": 0, "reference_checked": 0, "first_problem": ""})
@@ -177,7 +143,7 @@ def all_rows(summary: AllSummary) -> list[dict[str, Any]]:
     return list(by_model.values())
 
 
-def all_to_text(summary: AllSummary, fmt: Format) -> str | None:
+def render_all(summary: Suite, fmt: Format) -> str:
     rows = all_rows(summary)
     total = len(summary.results)
     exact = sum(r.ok for r in summary.results)
@@ -188,25 +154,22 @@ def all_to_text(summary: AllSummary, fmt: Format) -> str | None:
         headers = list(rows[0]) if rows else []
         return "# Cross-check of every built-in\n\n" + md_table(headers, [list(r.values()) for r in rows]) + f"\n{footer}\n"
     if fmt is Format.csv:
-        import csv
-        import io
+        return csv_text(rows)
+    return rich_to_text(rich_all(summary))
 
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue()
-    from rich.console import Console
+
+def rich_all(summary: Suite) -> Any:
+    """The suite's table, one row per model, and its footer."""
+    from rich.console import Group
     from rich.table import Table
-    import io
+    from rich.text import Text
 
+    rows = all_rows(summary)
+    total = len(summary.results)
+    exact = sum(r.ok for r in summary.results)
     table = Table(title="Cross-check of every built-in (torch model by fvcore, and reference counts)", title_justify="left", header_style="bold")
     for key in ("model", "variants", "exact", "mismatched", "reference_checked", "first_problem"):
         table.add_column(key.replace("_", " "), justify="right" if key in ("variants", "exact", "mismatched", "reference_checked") else "left")
     for r in rows:
         table.add_row(markup(r["model"]), str(r["variants"]), str(r["exact"]), ("[red]" if r["mismatched"] else "") + str(r["mismatched"]), str(r["reference_checked"]), markup(r["first_problem"]))
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=160)
-    console.print(table)
-    console.print(footer)
-    return buffer.getvalue()
+    return Group(table, Text(f"{total} variants checked, {exact} exact, {total - exact} mismatched in {summary.seconds:.1f} s"))

@@ -1,93 +1,30 @@
-"""``mncost pick``: parse options, call mncost.pick, render (table, csv, md, json).
-
-Registered on the app in cli.py; the renderers are pure functions of the PickResult.
-"""
+"""The view of a ``pick`` result: per profile, the picks within the budget and the frontier
+around it; pure functions of the PickResult, one per format."""
 
 from __future__ import annotations
 
 import csv
 import io
-import math
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Any
 
-import typer
-
-from .cli import FormatOpt, OutputOpt, _console, _emit, app
-from .errors import OptionError
-from .jsonio import dumps
-from .pick import Candidate, PickResult, ProfilePick
-from .render import Format, md_table, seconds
-from .text import markup
+from ..jsonio import dumps
+from ..pick import Candidate, PickResult, ProfilePick
+from ..render import seconds
+from ..text import markup
+from .formats import Format, md_table, rich_to_text
 
 CSV_COLUMNS = ["hardware", "role", "rank", "model", "alpha", "resolution", "width_rule", "top1", "latency_s", "margin_s",
                "fits", "macs", "params", "source"]
 
 
-@app.command("pick")
-def pick_command(
-    budget_ms: Annotated[float, typer.Option("--budget-ms", help="Latency budget per image in milliseconds (predicted, plain roofline).")],
-    hw: Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")] = "generic",
-    min_top1: Annotated[Optional[float], typer.Option("--min-top1", help="Only configurations with at least this published top-1 (%).")] = None,
-    models: Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names or spec paths (a spec counts with its own published.top1), or 'all' (default).")] = None,
-    accuracy: Annotated[Optional[Path], typer.Option("--accuracy", help="Your own accuracy CSV (columns as mncost/data/accuracy.csv); its rows add to, and override, the shipped ones.", dir_okay=False)] = None,
-    top: Annotated[int, typer.Option("--top", help="Picks listed per hardware profile.")] = 5,
-    format: FormatOpt = Format.table,
-    output: OutputOpt = None,
-) -> None:
-    """The most accurate configurations (published ImageNet top-1) that fit a latency budget on each profile."""
-    if output is not None:
-        from .output import check_writable
-
-        check_writable(output)
-    result = run_pick(budget_ms, hw, min_top1, models, accuracy, top)
-    if format is Format.table and output is None:
-        _console().print(rich_pick(result))
-        return
-    _emit(render_pick(result, format), output)
-
-
-def run_pick(budget_ms: float | None, hw: str | None, min_top1: float | None, models: str | None,
-             accuracy: Path | None = None, top: int = 5) -> PickResult:
-    """Options → PickResult (shared by ``pick`` and ``report --pick``)."""
-    from .accuracy import load_table
-    from .cli import _profiles, _specs
-    from .pick import pick
-
-    if budget_ms is None:
-        raise OptionError("--budget-ms is required")
-    if not (math.isfinite(budget_ms) and budget_ms > 0):
-        raise OptionError(f"--budget-ms must be a positive finite number, got {budget_ms:g}")
-    extra = load_table(accuracy) if accuracy is not None else None
-    specs = _specs(models or "all")  # every built-in by default: those without a number simply add none
-    profiles = _profiles(hw or "generic")
-    return pick(specs, profiles, budget_s=budget_ms * 1e-3, min_top1=min_top1, top=top, extra=extra)
-
-
-def pick_folder(output_dir: Path, budget_ms: float | None, hw: str | None, min_top1: float | None, models: str | None,
-                force: bool, argv: list[str] | None) -> None:
-    """``report --pick``: the whole pick computed first, then the folder written atomically."""
-    from .output import write_folder_atomic
-    from .pick_report import pick_report
-
-    result = run_pick(budget_ms, hw, min_top1, models)
-    write_folder_atomic(output_dir, lambda folder: pick_report(result, folder, argv), force=force)
-
-
-def render_pick(result: PickResult, fmt: Format) -> str:
+def render(result: PickResult, fmt: Format) -> str:
     if fmt is Format.csv:
         return to_csv(result)
     if fmt is Format.json:
         return dumps(result.to_dict(), indent=1)
     if fmt is Format.md:
         return to_markdown(result)
-    import io as _io
-
-    from rich.console import Console
-
-    buffer = _io.StringIO()
-    Console(file=buffer, width=160, color_system=None).print(rich_pick(result))
-    return buffer.getvalue()
+    return rich_to_text(rich_pick(result))
 
 
 def _rows(p: ProfilePick) -> list[tuple[str, int, Candidate]]:

@@ -1,14 +1,16 @@
-"""Rendering of `mncost bench`: measured against predicted latency, per layer and in total."""
+"""The view of a ``mncost bench`` result: measured against predicted latency, per layer and in total."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from .hardware import HardwareProfile
-from .jsonio import dumps
-from .fidelity.timing import NOISY
-from .render import Format, md_table, seconds
+from ..fidelity.timing import NOISY
+from ..hardware import HardwareProfile
+from ..jsonio import dumps
+from ..render import seconds
+from ..text import markup, md
+from .formats import Format, csv_text, md_table, rich_to_text
 
 
 def _runtime(result: Any) -> str:
@@ -16,21 +18,6 @@ def _runtime(result: Any) -> str:
     if runtime == "onnxruntime":
         return f"ONNX Runtime {result.dtype}" + (" (static QDQ quantization)" if result.dtype == "int8" else "") + ", BN folded"
     return "torch eager fp32, BN folded"
-
-
-def noise_check(rows: Any, max_noise: float | None) -> None:
-    """Warn loudly (stderr) about every measurement noisier than 10 %; refuse above ``max_noise``."""
-    import sys
-
-    from .errors import OptionError
-
-    for r in rows:
-        noise = (r.latency_iqr_ms or 0.0) / r.latency_ms
-        if max_noise is not None and noise > max_noise:
-            raise OptionError(f"{r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above --max-noise {max_noise:g}: the machine is too busy to measure")
-        if noise > NOISY:
-            print(f"warning: {r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above {NOISY:.0%}: "
-                  "the machine is too busy for a trustworthy measurement", file=sys.stderr)
 
 
 def _rows(result: Any) -> list[tuple[str, str, float, float]]:
@@ -61,16 +48,16 @@ def rich_bench(result: Any, profile: HardwareProfile) -> Any:
     if not timed:
         table = Table(title="no per-layer times (this runtime runs the whole graph)", title_justify="left")
     for name, op, measured, predicted in sorted(timed, key=lambda r: -r[2])[:20]:
-        table.add_row(name, op, seconds(measured), seconds(predicted), f"{measured / predicted:.2f}" if predicted else "–")
+        table.add_row(markup(name), op, seconds(measured), seconds(predicted), f"{measured / predicted:.2f}" if predicted else "–")
     head = Table(show_header=False, box=None)
     head.add_column(style="bold")
     head.add_column()
     for key, value in summary(result, profile):
-        head.add_row(key, value)
+        head.add_row(key, markup(value))
     return Group(head, table)
 
 
-def bench_text(result: Any, profile: HardwareProfile, fmt: Format) -> str:
+def render(result: Any, profile: HardwareProfile, fmt: Format) -> str:
     if fmt is Format.json:
         return dumps({
             "model": result.model, "alpha": result.alpha, "resolution": result.resolution, "width_rule": result.width_rule,
@@ -81,8 +68,10 @@ def bench_text(result: Any, profile: HardwareProfile, fmt: Format) -> str:
             "layers": [{"name": n, "op": o, "measured_s": m, "predicted_s": p} for n, o, m, p in _rows(result)],  # NaN → null
         })
     if fmt is Format.csv:
-        lines = ["name,op,measured_s,predicted_s"] + [f"{n},{o},{'' if math.isnan(m) else f'{m:.6g}'},{p:.6g}" for n, o, m, p in _rows(result)]
-        return "\n".join(lines) + "\n"
+        return csv_text([{"name": n, "op": o, "measured_s": "" if math.isnan(m) else f"{m:.6g}", "predicted_s": f"{p:.6g}"} for n, o, m, p in _rows(result)],
+                        ["name", "op", "measured_s", "predicted_s"])
+    if fmt is Format.table:
+        return rich_to_text(rich_bench(result, profile))
     text = md_table(["quantity", "value"], summary(result, profile))
-    rows = [(n, o, "–" if math.isnan(m) else seconds(m), seconds(p)) for n, o, m, p in _rows(result)]
-    return f"# Benchmark of {result.model}\n\n" + text + "\n" + md_table(["layer", "op", "measured", "predicted"], rows, "llrr")
+    rows = [(md(n), o, "–" if math.isnan(m) else seconds(m), seconds(p)) for n, o, m, p in _rows(result)]
+    return f"# Benchmark of {md(result.model)}\n\n" + text + "\n" + md_table(["layer", "op", "measured", "predicted"], rows, "llrr")

@@ -1,0 +1,74 @@
+"""The output formats, and the few primitives every view renders with."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import Any
+
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")  # a cell already made safe by mncost.text.md keeps its escapes
+
+TEXT_WIDTH = 160
+"""Columns of a table written to a file or a pipe (a terminal uses its own width)."""
+
+
+class Format(str, Enum):
+    """``--format`` of analyze, models, hardware, sweep, ridge, crosscheck, bench and pick."""
+
+    table = "table"
+    csv = "csv"
+    md = "md"
+    json = "json"
+
+
+class FitFormat(str, Enum):
+    """``fit --format``: the measurements are already CSV, so no csv."""
+
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str = "") -> str:
+    """A GitHub pipe table; ``align`` is one of l/r/c per column (default: left)."""
+    marks = {"l": ":---", "r": "---:", "c": ":---:"}
+    spec = align or "l" * len(headers)
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(marks[a] for a in spec) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_UNESCAPED_PIPE.sub(r"\\|", str(cell)) for cell in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Rows of raw values as CSV (``\\n`` line ends); the header from ``columns`` or the first row."""
+    import csv
+
+    buffer = io.StringIO()
+    fieldnames = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def rich_to_text(*renderables: Any, width: int = TEXT_WIDTH) -> str:
+    """What rich prints for ``renderables`` on a plain (colourless) stream ``width`` columns wide."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, legacy_windows=False)
+    for item in renderables:
+        console.print(item)
+    return buffer.getvalue()
+
+
+def console() -> Any:
+    """The terminal console; piped output gets :data:`TEXT_WIDTH` columns, as files do."""
+    from rich.console import Console
+
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=TEXT_WIDTH)
+    return out
