@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .document import Document, Heading, Image, Paragraph, Table
+from .views.document import Document, Heading, Image, Paragraph, Table
 from .jsonio import dumps
 from .pick import PickResult
 from .views.pick import SUMMARY_HEADERS, _changes_line, _margin, _rows, _summary, _title, to_csv

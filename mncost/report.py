@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import plots
 from .analysis import AnalysisResult
-from .document import Code, Document, Heading, Image, Paragraph, Table
+from .views.document import Code, Document, Heading, Image, Paragraph, Table
 from .jsonio import dumps
 from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
 from .ridge import shown_ridges

@@ -90,11 +90,19 @@ def times_s(
     tensor is at most ``onchip_bytes`` (and ``onchip_bytes`` > 0). All defaults off:
     the plain roofline. Arguments broadcast (numpy arrays with ``xp=numpy``).
     """
+    traffic = traffic_bytes(weight_bytes, act_read_bytes, act_write_bytes, in_tensor_bytes, out_tensor_bytes, onchip_bytes, xp)
+    _, _, roof = roof_s(macs, traffic, peak_macs_per_s, mem_bw_bytes_per_s, xp)
+    return roof * slowdown + overhead_s_per_layer
+
+
+def traffic_bytes(weight_bytes: Any, act_read_bytes: Any, act_write_bytes: Any, in_tensor_bytes: Any = 0, out_tensor_bytes: Any = 0,
+                  onchip_bytes: Any = 0.0, xp: Any = SCALAR) -> Any:
+    """Memory traffic of layers: weights, plus the activation reads (writes) whose input
+    (output) tensor does not fit in ``onchip_bytes`` (all of them when it is 0)."""
     on = onchip_bytes > 0
     reads = xp.where(on & (in_tensor_bytes <= onchip_bytes), 0, act_read_bytes)
     writes = xp.where(on & (out_tensor_bytes <= onchip_bytes), 0, act_write_bytes)
-    _, _, roof = roof_s(macs, weight_bytes + reads + writes, peak_macs_per_s, mem_bw_bytes_per_s, xp)
-    return roof * slowdown + overhead_s_per_layer
+    return weight_bytes + reads + writes
 
 
 # -- one layer, one profile (analyze) ---------------------------------------------------------

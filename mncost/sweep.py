@@ -22,6 +22,7 @@ from .hardware import HardwareProfile
 from .roofline import NetworkTimes, ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec
 from .vector_walk import LayerCounts, walk_grid
+from .walk import resolve_resolution
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,17 +44,15 @@ def counts_times(counts: LayerCounts, profiles: ProfileArrays, *, batch: int = 1
 
 
 def resolutions_for(spec: ArchSpec, resolutions: Sequence[int] | None, rhos: Sequence[float] | None) -> list[int]:
+    """The distinct resolutions a sweep walks ``spec`` at, in the order given: each ρ or N as
+    :func:`mncost.walk.resolve_resolution` reads it (one rule, one set of checks)."""
     if resolutions and rhos:
         raise OptionError("give --resolution or --rho, not both")
     if rhos:
-        out = []
-        for rho in rhos:
-            res = round(rho * spec.resolution)
-            if res < 1:
-                raise OptionError(f"--rho {rho:g} gives resolution {res} for {spec.name}; expected at least 1")
-            out.append(res)
-        return sorted(set(out), key=out.index)
-    return list(resolutions) if resolutions else [spec.resolution]
+        out = [resolve_resolution(spec, rho=rho) for rho in rhos]
+    else:
+        out = [resolve_resolution(spec, resolution=r) for r in resolutions] if resolutions else [spec.resolution]
+    return sorted(set(out), key=out.index)
 
 
 def _exact(values: np.ndarray, factor: int) -> np.ndarray:

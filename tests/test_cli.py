@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,13 @@ def test_user_spec_and_profile_files(capsys, tmp_path):
     assert first["activation_bytes"] == 2 * (3 * 64 * 64 + 16 * 32 * 32)
     assert first["mac_time_s"] == pytest.approx(conv / 1e9)
     assert first["mem_time_s"] == pytest.approx((4 * 16 * 27 + first["activation_bytes"]) / 1e8)
+
+
+def test_every_subpackage_ships_in_the_wheel():
+    # An editable install hides a package missing from pyproject's list; a wheel
+    # (CI's install) lacks it and every command fails to import.
+    import tomllib
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(root).parts) for p in (root / "mncost").rglob("__init__.py")}
+    assert on_disk - listed == set()

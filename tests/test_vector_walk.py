@@ -152,6 +152,21 @@ def test_analyze_sweep_and_ridge_predict_the_same_latency(model, alpha, resoluti
             assert row.refined_latency_s == pytest.approx(result.totals.refined_latency_s, rel=1e-12)
             assert lib.refined_latency_s == pytest.approx(result.totals.refined_latency_s, rel=1e-12)
             assert row.refined_latency_s != pytest.approx(row.latency_s, rel=1e-3)  # the refinements do something
+        # fit, fidelity and bench price networks with the same core, over arrays of networks
+        from mncost.fidelity.bench import _predicted_layer_times, refined_prediction
+        from mncost.fidelity.model import ModelParams, build_network_set, predict_latency_s
+
+        net = build_network_set([mncost.walk(spec, alpha=alpha, resolution=resolution)], weight_dtype=hw.weight_dtype,
+                                activation_dtype=hw.activation_dtype, batches=[batch])
+        (plain,) = predict_latency_s(net, ModelParams.of_profile(hw))
+        assert plain == pytest.approx(result.totals.latency_s, rel=1e-12)
+        if hw.refinements is not None:
+            (fine,) = predict_latency_s(net, ModelParams.of_profile(hw, refined=True))
+            assert fine == pytest.approx(result.totals.refined_latency_s, rel=1e-12)
+        if batch == 1:  # bench measures batch 1
+            w1 = mncost.walk(spec, alpha=alpha, resolution=resolution)
+            assert sum(_predicted_layer_times(w1, hw)) == pytest.approx(result.totals.latency_s, rel=1e-12)
+            assert refined_prediction(w1, hw) == (None if hw.refinements is None else pytest.approx(result.totals.refined_latency_s, rel=1e-12))
         if hw.weight_dtype == hw.activation_dtype:  # a ridge sweep at the profile's own ridge point is the profile
             w = mncost.walk(spec, alpha=alpha, resolution=resolution)
             (lat,) = ridge_latencies(w, [hw.ridge_point], peak_macs_per_s=hw.peak_macs_per_s, dtype=hw.weight_dtype, batch=batch)

@@ -76,6 +76,7 @@ class BenchResult:
 
     runtime: str = "torch"
     dtype: str = "fp32"
+    refined_predicted_s: float | None = None  # the profile's refined model (None: it has no refinements)
 
     def measurement(self, *, device: str = "local-cpu") -> Measurement:
         """This result as a row of the measurements CSV that ``fit`` reads."""
@@ -186,7 +187,17 @@ def bench(
             for layer, t in zip(w.layers, predicted)
         ),
         unmatched=unmatched,
+        refined_predicted_s=refined_prediction(w, hw),
     )
+
+
+def refined_prediction(w: Any, hw: HardwareProfile | ModelParams | None) -> float | None:
+    """The refined latency ``analyze`` reports on ``hw`` (the roofline core), if it has refinements."""
+    if not isinstance(hw, HardwareProfile) or hw.refinements is None:
+        return None
+    from ..roofline import walk_latency_s
+
+    return walk_latency_s(w.layers, hw).refined_latency_s
 
 
 def _predicted_layer_times(w: Any, hw: HardwareProfile | ModelParams | None) -> list[float]:
@@ -194,7 +205,7 @@ def _predicted_layer_times(w: Any, hw: HardwareProfile | ModelParams | None) -> 
         return [math.nan] * len(w.layers)
     if isinstance(hw, HardwareProfile):
         net = build_network_set([w], weight_dtype=hw.weight_dtype, activation_dtype=hw.activation_dtype)
-        params = ModelParams(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s)
+        params = ModelParams.of_profile(hw)
     else:
         net = build_network_set([w], weight_dtype="fp32", activation_dtype="fp32")
         params = hw

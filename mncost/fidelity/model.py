@@ -1,9 +1,10 @@
-"""The roofline as a vectorized function of its parameters, with optional refinements.
+"""The roofline core (:mod:`mncost.roofline`) over many networks at once, as a function of
+its parameters: what fits and leave-one-out evaluate hundreds of times.
 
 A set of network configurations is flattened once into per-layer numpy arrays
-(:class:`NetworkSet`); :func:`predict_latency_s` then evaluates every network for
-one parameter vector in a few array operations, so that fits and leave-one-out
-(hundreds of evaluations) stay fast. Per layer *i* of a network::
+(:class:`NetworkSet`); :func:`predict_latency_s` then evaluates every network for one
+parameter vector (:class:`ModelParams`) with :func:`mncost.roofline.times_s` on those
+arrays. Per layer *i* of a network::
 
     read_i  = 0 if in_tensor_bytes_i  ≤ onchip_bytes else act_read_bytes_i     (on-chip memory)
     write_i = 0 if out_tensor_bytes_i ≤ onchip_bytes else act_write_bytes_i
@@ -23,11 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..hardware import DTYPE_BYTES
+from ..hardware import DTYPE_BYTES, HardwareProfile
 from ..ops import numel
-from ..roofline import GROUPS, layer_group
+from ..roofline import GROUPS, compute_bound, layer_group, roof_s, times_s, traffic_bytes
 
-__all__ = ["GROUPS", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "layer_group", "layer_times_s", "predict_latency_s", "traffic_bytes"]
+__all__ = ["GROUPS", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "layer_group", "layer_times_s", "predict_latency_s"]
 from ..walk import Walk
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +125,15 @@ class ModelParams:
     onchip_bytes: float = 0.0  # activation tensors up to this size cause no DRAM traffic
     slowdown: dict[str, float] = field(default_factory=dict)  # group -> factor ≥ 1 on its layers' roofline time
 
+    @classmethod
+    def of_profile(cls, hw: HardwareProfile, *, refined: bool = False) -> ModelParams:
+        """A profile's plain roofline, or (``refined``) its refined model, as parameters."""
+        r = hw.refinements
+        if not refined or r is None:
+            return cls(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s)
+        return cls(r.peak_macs_per_s or hw.peak_macs_per_s, r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s,
+                   r.overhead_s_per_layer, r.invoke_s, r.onchip_bytes, dict(r.slowdown))
+
     @property
     def ridge_macs_per_byte(self) -> float:
         return self.peak_macs_per_s / self.mem_bw_bytes_per_s
@@ -145,29 +155,24 @@ class ModelParams:
         return out
 
 
-def traffic_bytes(net: NetworkSet, p: ModelParams) -> np.ndarray:
-    """Per-layer memory traffic: weights, plus activation tensors that do not fit on chip."""
-    if p.onchip_bytes > 0:
-        reads = np.where(net.in_tensor_bytes <= p.onchip_bytes, 0.0, net.act_read_bytes)
-        writes = np.where(net.out_tensor_bytes <= p.onchip_bytes, 0.0, net.act_write_bytes)
-        onchip: np.ndarray = net.weight_bytes + reads + writes
-        return onchip
-    dram: np.ndarray = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
-    return dram
+def _slowdowns(net: NetworkSet, p: ModelParams) -> np.ndarray | float:
+    """Each layer's slowdown factor (1 where its group has none)."""
+    if not p.slowdown:
+        return 1.0
+    factors = np.ones(len(GROUPS))
+    for group, factor in p.slowdown.items():
+        factors[GROUPS.index(group)] = factor
+    by_layer: np.ndarray = factors[net.group]
+    return by_layer
 
 
 def layer_times_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
-    """Every layer's modelled time (the per-layer rows behind :func:`predict_latency_s`)."""
-    traffic = traffic_bytes(net, p)
-    mem_time = traffic / p.mem_bw_bytes_per_s if math.isfinite(p.mem_bw_bytes_per_s) else np.zeros_like(traffic)
-    t = np.maximum(net.macs / p.peak_macs_per_s, mem_time)
-    if p.slowdown:
-        factors = np.ones(len(GROUPS))
-        for group, factor in p.slowdown.items():
-            factors[GROUPS.index(group)] = factor
-        t = t * factors[net.group]
-    if p.overhead_s:
-        t = t + p.overhead_s
+    """Every layer's modelled time: the roofline core (:func:`mncost.roofline.times_s`) on arrays."""
+    t: np.ndarray = times_s(
+        net.macs, net.weight_bytes, net.act_read_bytes, net.act_write_bytes, net.in_tensor_bytes, net.out_tensor_bytes, _slowdowns(net, p),
+        peak_macs_per_s=p.peak_macs_per_s, mem_bw_bytes_per_s=p.mem_bw_bytes_per_s, onchip_bytes=p.onchip_bytes,
+        overhead_s_per_layer=p.overhead_s, xp=np,
+    )
     return t
 
 
@@ -178,7 +183,8 @@ def predict_latency_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
 
 
 def compute_bound_share(net: NetworkSet, p: ModelParams) -> float:
-    """Share of the modelled roofline time (all networks) spent in compute-bound layers.
+    """Share of the modelled roofline time (all networks) spent in compute-bound layers
+    (:func:`mncost.roofline.compute_bound`, the one definition of "bound").
 
     0 means no layer reaches the compute roof: the data then bound the peak only from
     below (any higher peak fits as well), and the ridge point is a lower bound too;
@@ -186,8 +192,7 @@ def compute_bound_share(net: NetworkSet, p: ModelParams) -> float:
     """
     if not math.isfinite(p.mem_bw_bytes_per_s):
         return 1.0
-    traffic = traffic_bytes(net, p)
-    mac_time, mem_time = net.macs / p.peak_macs_per_s, traffic / p.mem_bw_bytes_per_s
-    roof = np.maximum(mac_time, mem_time)
+    traffic = traffic_bytes(net.weight_bytes, net.act_read_bytes, net.act_write_bytes, net.in_tensor_bytes, net.out_tensor_bytes, p.onchip_bytes, np)
+    mac_time, mem_time, roof = roof_s(net.macs, traffic, p.peak_macs_per_s, p.mem_bw_bytes_per_s, np)
     total = float(roof.sum())
-    return float(roof[mac_time >= mem_time].sum()) / total if total else 0.0
+    return float(roof[compute_bound(net.macs, mac_time, mem_time)].sum()) / total if total else 0.0

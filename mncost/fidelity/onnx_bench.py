@@ -22,7 +22,7 @@ from ..errors import MissingExtraError
 from ..hardware import HardwareProfile
 from ..spec import load_spec
 from ..walk import walk
-from .bench import BenchResult, LayerBench, _predicted_layer_times, build_net
+from .bench import BenchResult, LayerBench, _predicted_layer_times, build_net, refined_prediction
 from .model import ModelParams
 from .timing import pinned, time_until_steady
 
@@ -119,5 +119,5 @@ def bench_onnx(
         runs=len(timing.samples), latency_s=timing.median_s, latency_iqr_s=timing.iqr_s, latency_min_s=timing.min_s,
         predicted_s=float(sum(predicted)),
         layers=tuple(LayerBench(layer.name, layer.op, math.nan, float(t)) for layer, t in zip(w.layers, predicted)),
-        unmatched=(), runtime="onnxruntime", dtype=dtype,
+        unmatched=(), runtime="onnxruntime", dtype=dtype, refined_predicted_s=refined_prediction(w, hw),
     )

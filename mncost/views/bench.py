@@ -32,6 +32,8 @@ def summary(result: Any, profile: HardwareProfile) -> list[tuple[str, str]]:
         ("noise", f"{result.noise:.1%} (IQR / median){'  TOO NOISY: the machine is busy, do not trust this measurement' if result.noise > NOISY else ''}"),
         ("predicted", f"{seconds(result.predicted_s)} by the roofline of {profile.name} ({profile.peak_macs_per_s:.3g} MAC/s, {profile.mem_bw_bytes_per_s / 1e9:.3g} GB/s)"),
         ("measured / predicted", f"{ratio:.2f}"),
+        *([("refined prediction", f"{seconds(result.refined_predicted_s)} by {profile.name}'s refined model (measured / refined {result.latency_s / result.refined_predicted_s:.2f})")]
+          if result.refined_predicted_s else []),
         ("per-layer sum", f"{seconds(result.layer_sum_s)} (hooked runs; the gap to the total is framework overhead between layers)"
          if any(not math.isnan(x.measured_s) for x in result.layers) else "– (no per-layer times: the runtime runs the whole graph)"),
     ]
@@ -64,7 +66,7 @@ def render(result: Any, profile: HardwareProfile, fmt: Format) -> str:
             "hardware": profile.name, "threads": result.threads, "runs": result.runs,
             "latency_s": result.latency_s, "latency_iqr_s": result.latency_iqr_s, "latency_min_s": result.latency_min_s,
             "noise": result.noise, "runtime": getattr(result, "runtime", "torch"), "dtype": getattr(result, "dtype", "fp32"),
-            "predicted_s": result.predicted_s,
+            "predicted_s": result.predicted_s, "refined_predicted_s": result.refined_predicted_s,
             "layers": [{"name": n, "op": o, "measured_s": m, "predicted_s": p} for n, o, m, p in _rows(result)],  # NaN → null
         })
     if fmt is Format.csv:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .render import md_table
+from .formats import md_table
 
 
 @dataclass(frozen=True)
@@ -128,3 +128,18 @@ pre {{ background: #f6f8fa; padding: 0.8rem; overflow-x: auto; }}
 </body>
 </html>
 """
+
+
+def rich_table(table: Table, title: str = "", *, no_wrap_first: bool = False) -> Any:
+    """The same table for the terminal: cells are text, never markup; ``**bold**`` cells stay literal."""
+    from rich.table import Table as RichTable
+
+    from ..text import markup
+
+    justify = {"l": "left", "r": "right", "c": "center"}
+    out = RichTable(title=markup(title) if title else None, title_justify="left", header_style="bold")
+    for i, (header, a) in enumerate(zip(table.headers, table.align or "l" * len(table.headers))):
+        out.add_column(markup(header), justify=justify[a], no_wrap=no_wrap_first and i == 0)  # type: ignore[arg-type]
+    for row in table.rows:
+        out.add_row(*(markup(cell) for cell in row))
+    return out
