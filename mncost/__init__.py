@@ -10,7 +10,7 @@ from .analysis import AnalysisResult, Conventions, Totals, analyze
 from .errors import HardwareError, MncostError, OptionError, SpecError
 from .hardware import HardwareProfile, load_hardware
 from .spec import ArchSpec, load_spec
-from .walk import Walk, walk
+from .walker import Walk, walk
 
 __version__ = "0.1.0"
 

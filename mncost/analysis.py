@@ -10,7 +10,7 @@ from .errors import OptionError
 from .hardware import HardwareProfile, load_hardware
 from .roofline import LayerTiming, time_layer
 from .spec import ArchSpec, load_spec
-from .walk import Walk, walk
+from .walker import Walk, walk
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .errors import MncostWarning
 
 if TYPE_CHECKING:
-    from .walk import Walk
+    from .walker import Walk
 
 
 class ExpectedCountsWarning(MncostWarning):

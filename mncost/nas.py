@@ -34,7 +34,7 @@ from .hardware import HardwareProfile
 from .ops import GROUPS, Shape, numel
 from .roofline import ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec, Stage
-from .walk import block_instances, instance_label, make_context, resolve_resolution
+from .walker import block_instances, instance_label, make_context, resolve_resolution
 
 if TYPE_CHECKING:
     import pandas as pd

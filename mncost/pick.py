@@ -21,7 +21,7 @@ from .analysis import analyze_walk
 from .errors import MncostError, OptionError
 from .hardware import HardwareProfile
 from .spec import ArchSpec
-from .walk import walk
+from .walker import walk
 
 
 @dataclass(frozen=True, slots=True)

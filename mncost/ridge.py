@@ -22,7 +22,7 @@ from .errors import OptionError
 from .hardware import DTYPE_BYTES
 from .roofline import ridge_profiles
 from .vector_walk import counts_from_walk
-from .walk import Walk
+from .walker import Walk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,7 +112,7 @@ def ridge_study(
 ) -> tuple[pd.DataFrame, list[Flip]]:
     """The ridge command as one call: every spec at (α, resolution), latency at each ridge
     point, and where the rankings flip."""
-    from .walk import walk
+    from .walker import walk
 
     check_ridge_options(ridges, peak_macs_per_s, dtype)
     df = ridge_sweep([walk(s, alpha=alpha, resolution=resolution) for s in specs], ridges, peak_macs_per_s=peak_macs_per_s, dtype=dtype)

@@ -22,7 +22,7 @@ from .hardware import HardwareProfile
 from .roofline import NetworkTimes, ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec
 from .vector_walk import LayerCounts, walk_grid
-from .walk import resolve_resolution
+from .walker import resolve_resolution
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +45,7 @@ def counts_times(counts: LayerCounts, profiles: ProfileArrays, *, batch: int = 1
 
 def resolutions_for(spec: ArchSpec, resolutions: Sequence[int] | None, rhos: Sequence[float] | None) -> list[int]:
     """The distinct resolutions a sweep walks ``spec`` at, in the order given: each ρ or N as
-    :func:`mncost.walk.resolve_resolution` reads it (one rule, one set of checks)."""
+    :func:`mncost.walker.resolve_resolution` reads it (one rule, one set of checks)."""
     if resolutions and rhos:
         raise OptionError("give --resolution or --rho, not both")
     if rhos:

@@ -30,7 +30,7 @@ from .blocks import BLOCK_TYPES
 from .errors import MncostError, OptionError
 from .ops import GROUPS, LayerCost, numel
 from .spec import ArchSpec
-from .walk import Walk, block_instances, check_alpha, make_context, walk
+from .walker import Walk, block_instances, check_alpha, make_context, walk
 
 FIELDS = ("macs", "params", "bn_params", "act_read_elems", "act_write_elems", "in_elems", "out_elems", "elementwise_ops", "attention_macs")
 _LIMIT = 2**62  # headroom below int64 for the sums over layers and the batch

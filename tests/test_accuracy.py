@@ -13,7 +13,7 @@ from helpers import REPO, run_cli
 from mncost import builtin
 from mncost.accuracy import TABLE, builtin_table, entries_for, load_table, parse_table, published_top1, top1_for
 from mncost.errors import AccuracyError
-from mncost.walk import walk
+from mncost.walker import walk
 
 HEADER = "model,alpha,resolution,width_rule,top1,weights,source,published_macs_m"
 

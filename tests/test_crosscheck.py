@@ -310,7 +310,7 @@ def test_analyze_warns_in_one_line_when_expected_disagrees(capsys, tmp_path):
 
 
 def test_the_budget_estimate_of_v2():
-    from mncost.walk import walk
+    from mncost.walker import walk
 
     w = walk(load_spec("v2"))
     e = budget.estimate(w)
@@ -348,7 +348,7 @@ def test_dependency_deprecations_are_silenced_but_mncost_warnings_are_not():
         with quiet_dependencies():
             warnings.warn_explicit("`torch.jit.script` is deprecated", FutureWarning, "_script.py", 1, module="torch.jit._script")
             warnings.warn_explicit("old", DeprecationWarning, "x.py", 1, module="fvcore.nn.jit_analysis")
-            warnings.warn_explicit("ours", FutureWarning, "x.py", 1, module="mncost.walk")
+            warnings.warn_explicit("ours", FutureWarning, "x.py", 1, module="mncost.walker")
             warnings.warn_explicit("a real problem", UserWarning, "x.py", 1, module="torch.nn")
     assert [str(w.message) for w in seen] == ["ours", "a real problem"]
 

@@ -75,7 +75,7 @@ def test_onnx_counts_equal_the_spec(exported: dict[str, Path], name: str, scale:
     assert mine.totals.latency_s == pytest.approx(ref.totals.latency_s, rel=1e-12)
     assert not mine.unhandled_ops
     from mncost.graph.count import graph_walk
-    from mncost.walk import walk
+    from mncost.walker import walk
 
     graph_layers, spec_layers = graph_walk(exported[name], resolution=res)[0].layers, walk(spec, resolution=res).layers
     assert [(g.group, g.bn_params) for g in graph_layers] == [(s.group, s.bn_params) for s in spec_layers]
@@ -126,7 +126,7 @@ HYBRIDS = [name for name in BUILTINS if "hybrid" in name]  # multi-query attenti
 def test_import_round_trip(exported: dict[str, Path], name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``mncost import`` of an exported built-in writes a spec that counts exactly as the original, at two resolutions."""
     from mncost.cli import main
-    from mncost.walk import walk
+    from mncost.walker import walk
 
     spec = load_spec(name)
     out = tmp_path / f"{name}-imported.yaml"

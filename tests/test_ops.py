@@ -97,7 +97,7 @@ def test_groups_are_set_by_the_block_not_guessed_from_names(tmp_path):
     """A stage named ``se`` keeps its expand/project/add layers dense/elementwise; SE layers are ``se``."""
     from mncost.ops import GROUPS, OPS
     from mncost.spec import load_spec
-    from mncost.walk import walk
+    from mncost.walker import walk
 
     spec = tmp_path / "se_stage.yaml"
     spec.write_text(

@@ -11,7 +11,7 @@ import pytest
 from mncost.blocks import BLOCK_TYPES
 from mncost.ops import GROUPS, OPS
 from mncost.spec import load_spec
-from mncost.walk import walk
+from mncost.walker import walk
 
 # One small instance of each type, after a 16-channel conv on a 32×32 input.
 EXAMPLES = {
@@ -60,3 +60,12 @@ def test_the_torch_builder_counts_what_the_walker_counts(tmp_path, type_name):
 
     result = crosscheck(load_spec(_spec(tmp_path, EXAMPLES[type_name])), use_reference=False)
     assert result.ok, [d.problems for d in result.mismatched_layers]
+
+
+def test_walk_function_and_walker_module_do_not_clash():
+    # mncost.walk is the function; the module that defines it is mncost.walker, so
+    # both stay reachable after `import mncost`.
+    import mncost
+    import mncost.walker
+    assert mncost.walk is mncost.walker.walk
+    assert callable(mncost.walker.block_instances)

@@ -10,7 +10,7 @@ from mncost import ops
 from mncost.depth import scale_repeats
 from mncost.errors import SpecError
 from mncost.spec import load_spec
-from mncost.walk import walk
+from mncost.walker import walk
 
 
 def layers_of(tmp_path, blocks: str, resolution: int = 32, top: str = "") -> dict[str, ops.LayerCost]:

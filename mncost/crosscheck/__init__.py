@@ -30,7 +30,7 @@ from .. import reference as reference_data
 from ..errors import MissingExtraError, OptionError
 from ..expected import expected_rows
 from ..spec import ArchSpec, load_spec
-from ..walk import Walk, walk
+from ..walker import Walk, walk
 from . import budget
 from .compare import CrossCheck, ReferenceCheck, Total, compare_layer_table, compare_with_torch, reference_totals
 

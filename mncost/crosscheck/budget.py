@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import OptionError
 from ..ops import numel
-from ..walk import Walk
+from ..walker import Walk
 
 BYTES_PER_ELEMENT = 4  # torch's default float32
 ACTIVATION_COPIES = 3

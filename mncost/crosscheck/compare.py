@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..ops import LayerCost, Shape
-from ..walk import Walk
+from ..walker import Walk
 
 from ..ops import MAC_OPS as MAC_OPS  # noqa: E402
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MissingExtraError, OptionError
-from ..walk import Walk
+from ..walker import Walk
 from .compare import ReferenceCheck, compare_layer_table, reference_totals
 
 LIBRARIES = ("torchvision", "timm")

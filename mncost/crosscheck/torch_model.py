@@ -24,7 +24,7 @@ from ..blocks.v4 import MQA, UIB, FusedIB
 from ..errors import SpecError
 from ..ops import canonical_activation, same_padding
 from ..spec import ArchSpec
-from ..walk import block_instances, make_context
+from ..walker import block_instances, make_context
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "none": nn.Identity,

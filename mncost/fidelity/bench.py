@@ -32,7 +32,7 @@ from typing import Any
 
 from ..hardware import HardwareProfile
 from ..spec import ArchSpec, load_spec
-from ..walk import walk
+from ..walker import walk
 from .calibrate import import_torch, torch_threads
 from .measurements import Measurement
 from .timing import pinned, time_until_steady

@@ -34,7 +34,7 @@ from ..errors import MncostError
 from ..hardware import DTYPE_BYTES
 from ..schema import suggest
 from ..spec import ArchSpec, load_spec
-from ..walk import Walk, walk
+from ..walker import Walk, walk
 from ..yamlio import NUMBER_TEXT
 
 Status = Literal["ok", "failed", "not_reported"]

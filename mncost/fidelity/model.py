@@ -29,7 +29,7 @@ from ..ops import numel
 from ..roofline import GROUPS, compute_bound, layer_group, roof_s, times_s, traffic_bytes
 
 __all__ = ["GROUPS", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "layer_group", "layer_times_s", "predict_latency_s"]
-from ..walk import Walk
+from ..walker import Walk
 
 @dataclass(frozen=True, eq=False)
 class NetworkSet:

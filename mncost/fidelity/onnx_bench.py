@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import MissingExtraError
 from ..hardware import HardwareProfile
 from ..spec import load_spec
-from ..walk import walk
+from ..walker import walk
 from .bench import BenchResult, LayerBench, _predicted_layer_times, build_net, refined_prediction
 from .model import ModelParams
 from .timing import pinned, time_until_steady

@@ -358,7 +358,7 @@ def run_local(
     from .bench import bench, bench_all
     from .calibrate import calibrate, calibration_profile, cpu_model
     from ..spec import load_spec
-    from ..walk import walk
+    from ..walker import walk
     from .measurements import format_measurements
     from .model import build_network_set, layer_group, layer_times_s
     from .profile import check_profile, write_profile

@@ -1,4 +1,4 @@
-"""An ONNX file as a :class:`~mncost.walk.Walk`: what ``analyze``, ``sweep`` and ``report`` consume."""
+"""An ONNX file as a :class:`~mncost.walker.Walk`: what ``analyze``, ``sweep`` and ``report`` consume."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import OptionError
 from ..spec import ArchSpec
-from ..walk import Walk
+from ..walker import Walk
 from .loader import load_graph
 from .mapping import Mapped, map_graph
 

@@ -320,7 +320,7 @@ def import_graph(path: str | Path, *, resolution: int | None = None, name: str |
     """The spec text of ``path``, checked to count exactly as the graph does."""
     from ..schema import Context
     from ..spec import parse_spec
-    from ..walk import walk
+    from ..walker import walk
     from ..yamlio import loads
 
     graph = load_graph(path, resolution)

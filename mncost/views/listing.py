@@ -20,7 +20,7 @@ def model_rows() -> list[dict[str, Any]]:
     """Every built-in architecture, counted at α = 1 and its default resolution; MobileNets first, then by family."""
     from .. import builtin
     from ..spec import load_spec
-    from ..walk import walk
+    from ..walker import walk
 
     rows: list[dict[str, Any]] = []
     for name in builtin.spec_files():
