@@ -40,7 +40,7 @@ def export(model: str, folder: Path) -> Path:
     import torch
 
     sys.path.insert(0, str(ROOT))
-    from mncost.crosscheck.torch_model import SpecNet
+    from mncost.torchnet import SpecNet
     from mncost.spec import load_spec
 
     spec = load_spec(model)

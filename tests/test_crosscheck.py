@@ -147,7 +147,7 @@ from torch import nn  # noqa: E402
 from mncost.crosscheck import budget, crosscheck_many  # noqa: E402
 from mncost.crosscheck.quiet import quiet_dependencies  # noqa: E402
 from mncost.crosscheck.reference_model import parse  # noqa: E402
-from mncost.crosscheck.torch_model import SpecNet  # noqa: E402
+from mncost.torchnet import SpecNet  # noqa: E402
 from mncost.errors import OptionError  # noqa: E402
 from mncost.spec import load_spec  # noqa: E402
 

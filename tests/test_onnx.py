@@ -29,7 +29,7 @@ COMPARED = ("macs", "params", "weight_bytes", "activation_bytes", "attention_mac
 
 
 def export(spec_name: str, folder: Path, *, fold_bn: bool = False, dynamic: bool = True) -> Path:
-    from mncost.crosscheck.torch_model import SpecNet
+    from mncost.torchnet import SpecNet
 
     spec = load_spec(spec_name)
     torch.manual_seed(0)

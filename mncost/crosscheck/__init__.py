@@ -106,7 +106,7 @@ def _count_spec_net(w: Walk) -> Any:
     from torch.nn.modules.lazy import LazyModuleMixin
 
     from .fvcount import count
-    from .torch_model import SpecNet
+    from ..torchnet import SpecNet
 
     spec = w.spec
     shape = (spec.in_channels, w.resolution, w.resolution)

@@ -1,6 +1,6 @@
 """Measure batch-1 CPU latency of spec-built torch models, in total and per layer.
 
-The torch model is ``mncost.crosscheck.torch_model.SpecNet``: its module paths are
+The torch model is ``mncost.torchnet.SpecNet``: its module paths are
 mncost layer names, so per-layer times line up with the walker's rows.
 Before timing, BatchNorm that follows a convolution is folded into it (mncost's
 convention: conv + BN + activation run as one layer), and the model runs in
@@ -107,7 +107,7 @@ def fold_batchnorm(net: Any) -> Any:
 def build_net(spec: ArchSpec, *, alpha: float, resolution: int, width_rule: str) -> tuple[Any, Any]:
     """The spec's torch model in eval mode, lazy layers materialized, BN folded; and its input."""
     torch = import_torch()
-    from ..crosscheck.torch_model import SpecNet
+    from ..torchnet import SpecNet
 
     torch.manual_seed(0)
     net = SpecNet(spec, alpha=alpha, width_rule=width_rule).eval()

@@ -293,9 +293,9 @@ BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
 }
 
 
-from . import torch_zoo  # noqa: E402  (the zoo's builders use the pieces above)
+from . import zoo  # noqa: E402  (the zoo's builders use the pieces above)
 
-BUILDERS.update(torch_zoo.BUILDERS)
+BUILDERS.update(zoo.BUILDERS)
 
 _BARE_MODULE = nn.Module()  # the attribute names a block name must not take
 

@@ -1,5 +1,5 @@
 """Torch builders of the zoo's blocks (groups, Ghost modules, norms, attention variants), so
-that ``crosscheck`` builds every spec; registered into ``torch_model.BUILDERS``."""
+that ``crosscheck`` builds every spec; registered into ``mncost.torchnet.model.BUILDERS``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..blocks.basic import Norm
 from ..blocks.composite import SE as SEBlock
 from ..blocks.composite import Ghost, Group, ghost_widths
 from ..blocks.se import BlockSE, se_size
-from .torch_model import Add, Attention, LayerScale, SqueezeExcite, _single, apply, conv_layer
+from .model import Add, Attention, LayerScale, SqueezeExcite, _single, apply, conv_layer
 
 
 class ChannelNorm(nn.Module):
@@ -57,7 +57,7 @@ class GroupBlock(nn.Module):
         names = []
         channels = cin
         for i, inner in enumerate(blocks):
-            from .torch_model import BUILDERS as ALL  # every block type, this module's included
+            from .model import BUILDERS as ALL  # every block type, this module's included
 
             module = ALL[inner.TYPE](inner, ctx, channels)
             channels = int(module.out_channels)  # type: ignore[arg-type]
