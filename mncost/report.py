@@ -6,16 +6,16 @@ import json
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import plots
 from .analysis import AnalysisResult
 from .views.document import Code, Document, Heading, Image, Paragraph, Table
 from .jsonio import dumps
 from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
-from .ridge import shown_ridges
-from .sweep import pareto_axis, rank_changes, variant_label
+from .sweep import pareto_axis, rank_changes
 from .top1_frontier import frontier_line, partial, with_top1
+from .views.sweep import flip_table, rank_change_table, ranked_table, ridge_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,14 +83,6 @@ def model_report(result: AnalysisResult, folder: Path, argv: Sequence[str] | Non
     _finish(doc, folder)
 
 
-def _fmt_row(row: Any) -> list[str]:
-    top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
-    return [
-        str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
-        f"{row['memory_bound_share']:.0%}", top1, "✓" if row["pareto"] else "",
-    ]
-
-
 def sweep_document(df: pd.DataFrame, rank_by: str) -> Document:
     axis = pareto_axis(df)
     doc = Document("Sweep: ranking per hardware")
@@ -103,16 +95,13 @@ def sweep_document(df: pd.DataFrame, rank_by: str) -> Document:
     ))
     for hw, group in df.groupby("hardware", sort=False):
         doc.add(Heading(f"{hw}"))
-        doc.add(Table(["rank", "variant", "MACs", "params", "latency", "memory-bound", "top-1", "Pareto"], [_fmt_row(r) for _, r in group.sort_values(["rank", "latency_s"]).iterrows()], "rlrrrrrc"))
+        doc.add(ranked_table(group))
         if line := frontier_line(df, str(hw)):  # the top-1 frontier over the rows with a published number
             doc.add(Paragraph(line))
     changes = rank_changes(df)
     doc.add(Heading("Variants that change rank between hardware"))
     if len(changes):
-        hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
-        doc.add(Table(["variant", *[f"rank on {h}" for h in hws], "best on", "worst on", "spread"], [
-            [r["variant"], *[str(int(r[h])) for h in hws], r["best"], r["worst"], str(r["spread"])] for _, r in changes.iterrows()
-        ], "l" + "r" * len(hws) + "llr"))
+        doc.add(rank_change_table(changes))
     else:
         doc.add(Paragraph("None: every variant has the same rank on every hardware profile."))
     return doc
@@ -149,16 +138,11 @@ def ridge_document(df: pd.DataFrame, flips: list[Flip], peak: float, dtype: str)
     ))
     doc.add(Heading("Where the ranking flips"))
     if flips:
-        doc.add(Table(["between RP", "and RP", "becomes faster", "than"], [(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", f.faster, f.slower) for f in flips], "rrll"))
+        doc.add(flip_table(flips))
     else:
         doc.add(Paragraph("Nowhere: the ranking is the same at every ridge point swept."))
-    picks = shown_ridges(ridges)
-    pivot = df[df["ridge_macs_per_byte"].isin(picks)].pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
-    ranks = df[df["ridge_macs_per_byte"].isin(picks)].pivot(index="model", columns="ridge_macs_per_byte", values="rank")
     doc.add(Heading("Latency and rank at selected ridge points"))
-    doc.add(Table(["model", *[f"RP {p:g}" for p in picks]], [
-        [model, *[f"{seconds(pivot.loc[model, p])} (#{int(ranks.loc[model, p])})" for p in picks]] for model in pivot.index
-    ], "l" + "r" * len(picks)))
+    doc.add(ridge_table(df))
     return doc
 
 

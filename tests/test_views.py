@@ -64,3 +64,17 @@ def test_a_table_in_a_file_is_what_the_terminal_shows(capsys, tmp_path, command)
 def test_md_table_keeps_escaped_pipes_and_escapes_bare_ones():
     text = md_table(["a", "b"], [["x\\|y", "p|q"]])
     assert text.splitlines()[2] == "| x\\|y | p\\|q |"
+
+
+@pytest.mark.parametrize("command", ["sweep", "ridge"])
+def test_terminal_and_markdown_show_the_same_tables(capsys, command):
+    # One view model per table: each markdown table row appears, cell for cell, as a
+    # row of the terminal table.
+    code, md, _ = run_cli(capsys, *COMMANDS[command], "--format", "md")
+    assert code == 0
+    code, text, _ = run_cli(capsys, *COMMANDS[command])
+    assert code == 0
+    md_rows = [[c.strip() for c in line.strip("|").split("|")] for line in md.splitlines() if line.startswith("|") and "---" not in line]
+    term_rows = [[c.strip() for c in re.split(r"[│┃]", line)[1:-1]] for line in text.splitlines() if line.startswith(("│", "┃"))]
+    assert len(md_rows) > 3
+    assert all(row in term_rows for row in md_rows)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from ..render import count, seconds
 from ..ridge import shown_ridges
 from ..sweep import pareto_axis, rank_changes, variant_label
-from ..text import markup
 from ..top1_frontier import frontier_line
+from .document import Table, rich_table
 from .formats import Format, rich_to_text
 
 if TYPE_CHECKING:
@@ -58,39 +58,64 @@ def render_ridge(df: pd.DataFrame, flips: list[Flip], fmt: Format, *, peak_macs_
     return rich_to_text(rich_ridge(df, flips))
 
 
+def ranked_table(group: pd.DataFrame, top: int | None = None) -> Table:
+    """One hardware's ranking: the same table in the terminal, markdown and HTML."""
+    rows = group.sort_values(["rank", "latency_s"])
+    if top is not None:
+        rows = rows.head(top)
+    return Table(["rank", "variant", "MACs", "params", "latency", "memory-bound", "top-1", "Pareto"],
+                 [_ranked_row(r) for _, r in rows.iterrows()], "rlrrrrrc")
+
+
+def _ranked_row(row: Any) -> list[str]:
+    top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
+    return [
+        str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
+        f"{row['memory_bound_share']:.0%}", top1, "✓" if row["pareto"] else "",
+    ]
+
+
+def rank_change_table(changes: pd.DataFrame, top: int | None = None) -> Table:
+    """The variants whose rank differs between hardware (``sweep.rank_changes``)."""
+    hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
+    rows = changes if top is None else changes.head(top)
+    return Table(["variant", *[f"rank on {h}" for h in hws], "best on", "worst on", "spread"], [
+        [r["variant"], *[str(int(r[h])) for h in hws], r["best"], r["worst"], str(r["spread"])] for _, r in rows.iterrows()
+    ], "l" + "r" * len(hws) + "llr")
+
+
+def ridge_table(df: pd.DataFrame) -> Table:
+    """Latency and rank per model at the ridge points worth showing (``ridge.shown_ridges``)."""
+    picks = shown_ridges(sorted(df["ridge_macs_per_byte"].unique()))
+    sub = df[df["ridge_macs_per_byte"].isin(picks)]
+    lat = sub.pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
+    rank = sub.pivot(index="model", columns="ridge_macs_per_byte", values="rank")
+    return Table(["model", *[f"RP {p:g}" for p in picks]], [
+        [model, *[f"{seconds(lat.loc[model, p])} (#{int(rank.loc[model, p])})" for p in picks]] for model in lat.index
+    ], "l" + "r" * len(picks))
+
+
+def flip_table(flips: list[Flip]) -> Table:
+    """Every pair of models whose order flips between two neighbouring ridge points."""
+    return Table(["between RP", "and RP", "becomes faster", "than"], [(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", f.faster, f.slower) for f in flips], "rrll")
+
+
 def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     parts: list[Any] = []
     axis = pareto_axis(df)
     for hw, group in df.groupby("hardware", sort=False):
-        group = group.sort_values(["rank", "latency_s"])
-        table = Table(title=f"{markup(hw)}: ranked by {rank_by}" + (f" (top {top} of {len(group)})" if len(group) > top else ""), title_justify="left", header_style="bold")
-        for col, justify in (("#", "right"), ("variant", "left"), ("MACs", "right"), ("params", "right"), ("latency", "right"), ("mem-bound", "right"), ("top-1", "right"), ("Pareto", "center")):
-            table.add_column(col, justify=justify, no_wrap=col == "variant")  # type: ignore[arg-type]
-        for _, row in group.head(top).iterrows():
-            top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
-            table.add_row(str(row["rank"]), markup(variant_label(row)), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
-                          f"{row['memory_bound_share']:.0%}", top1, "[green]✓[/]" if row["pareto"] else "")
-        parts.append(table)
+        title = f"{hw}: ranked by {rank_by}" + (f" (top {top} of {len(group)})" if len(group) > top else "")
+        parts.append(rich_table(ranked_table(group, top), title, no_wrap_first=False))
         front = group[group["pareto"]].sort_values("latency_s")
         parts.append(Text(f"Pareto frontier (latency vs {'top-1' if axis == 'top1' else 'MACs'}): " + ", ".join(variant_label(r) for _, r in front.iterrows())))
         if line := frontier_line(df, str(hw)):  # the top-1 frontier over the rows with a published number
             parts.append(Text(line))
     changes = rank_changes(df)
     if len(changes):
-        hws = [c for c in changes.columns if c not in ("variant", "best", "worst", "spread")]
-        table = Table(title="Variants that change rank between hardware", title_justify="left", header_style="bold")
-        table.add_column("variant", no_wrap=True)
-        for h in hws:
-            table.add_column(markup(h), justify="right")
-        table.add_column("best on")
-        table.add_column("worst on")
-        for _, r in changes.head(20).iterrows():
-            table.add_row(markup(r["variant"]), *[str(int(r[h])) for h in hws], markup(r["best"]), markup(r["worst"]))
-        parts.append(table)
+        parts.append(rich_table(rank_change_table(changes, 20), "Variants that change rank between hardware"))
     elif df["hardware"].nunique() > 1:
         parts.append(Text("Every variant has the same rank on every hardware profile."))
     return Group(*parts)
@@ -98,28 +123,11 @@ def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:
 
 def rich_ridge(df: pd.DataFrame, flips: list[Flip]) -> Any:
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
-    ridges = sorted(df["ridge_macs_per_byte"].unique())
-    picks = shown_ridges(ridges)
-    sub = df[df["ridge_macs_per_byte"].isin(picks)]
-    lat = sub.pivot(index="model", columns="ridge_macs_per_byte", values="latency_s")
-    rank = sub.pivot(index="model", columns="ridge_macs_per_byte", values="rank")
-    table = Table(title="Predicted latency (rank) by ridge point (MACs/byte)", title_justify="left", header_style="bold")
-    table.add_column("model", no_wrap=True)
-    for p in picks:
-        table.add_column(f"RP {p:g}", justify="right")
-    for model in lat.index:
-        table.add_row(markup(model), *[f"{seconds(lat.loc[model, p])} (#{int(rank.loc[model, p])})" for p in picks])
-    parts: list[Any] = [table]
+    parts: list[Any] = [rich_table(ridge_table(df), "Predicted latency (rank) by ridge point (MACs/byte)", no_wrap_first=True)]
     if flips:
-        ft = Table(title="Where the ranking flips", title_justify="left", header_style="bold")
-        for col in ("between RP", "and RP", "becomes faster", "than"):
-            ft.add_column(col)
-        for f in flips:
-            ft.add_row(f"{f.ridge_lo:g}", f"{f.ridge_hi:g}", markup(f.faster), markup(f.slower))
-        parts.append(ft)
+        parts.append(rich_table(flip_table(flips), "Where the ranking flips"))
     else:
         parts.append(Text("The ranking is the same at every ridge point swept."))
     return Group(*parts)
