@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import MissingExtraError
+from .extras import require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,10 +15,7 @@ if TYPE_CHECKING:
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise MissingExtraError("plots need matplotlib: pip install matplotlib") from None
+    (matplotlib,) = require("matplotlib", what="drawing charts")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -27,23 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from .. import reference as reference_data
-from ..errors import MissingExtraError, OptionError
+from ..errors import OptionError
+from ..extras import TORCH, require
 from ..expected import expected_rows
 from ..spec import ArchSpec, load_spec
 from ..walker import Walk, walk
 from . import budget
 from .compare import CrossCheck, ReferenceCheck, Total, compare_layer_table, compare_with_torch, reference_totals
 
-INSTALL_HINT = "crosscheck needs torch and fvcore: pip install torch==2.13.0 && pip install 'mncost[torch]'"
-
-
 def require_extras() -> None:
-    try:
-        import fvcore  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
-
+    require("torch", "fvcore", what="crosscheck", install=TORCH)
 
 def crosscheck(
     model: str | Path | ArchSpec,
@@ -93,7 +86,6 @@ def crosscheck(
         expected=tuple(Total(*row) for row in expected_rows(w)),
     )
 
-
 def _count_spec_net(w: Walk) -> Any:
     """fvcore's count of the SpecNet of ``w``, in one trace.
 
@@ -125,7 +117,6 @@ def _count_spec_net(w: Walk) -> Any:
         torch.manual_seed(0)
         return count(SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule), shape, names)
 
-
 def reference_check(w: Walk) -> tuple[ReferenceCheck | None, str]:
     """Totals against torchvision/timm when importable, else against the committed counts."""
     spec = w.spec
@@ -154,11 +145,9 @@ def reference_check(w: Walk) -> tuple[ReferenceCheck | None, str]:
         "",
     )
 
-
 def _layer_table_names() -> Iterator[str]:
     for path in sorted((reference_data.FOLDER / "layers").glob("*.json")):
         yield path.stem
-
 
 def _live_reference(w: Walk) -> ReferenceCheck | None:
     """Build and count the reference model itself, when torchvision and timm import."""
@@ -178,9 +167,7 @@ def _live_reference(w: Walk) -> ReferenceCheck | None:
     entry = {**counted, **generate.count_params(model)}
     return ReferenceCheck(reference=f"{name} ({constructor})", source="live", totals=reference_totals(w, entry), note="counted now by fvcore")
 
-
 Point = tuple[str, str, float, int]  # model, width rule, α, resolution
-
 
 def default_jobs() -> int:
     """The CPUs this process may run on."""
@@ -188,7 +175,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
-
 
 def crosscheck_many(points: list[Point], *, jobs: int | None = None) -> Iterator[CrossCheck]:
     """``crosscheck`` of every point, in the order given, on ``jobs`` worker processes.
@@ -216,26 +202,21 @@ def crosscheck_many(points: list[Point], *, jobs: int | None = None) -> Iterator
                 yield done.pop(next_index)
                 next_index += 1
 
-
 def _work(point: Point) -> int:
     name, rule, alpha, resolution = point
     return budget.estimate(walk(load_spec(name), alpha=alpha, resolution=resolution, width_rule=rule)).macs
-
 
 def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
 
-
 def _check_point(point: Point) -> CrossCheck:
     name, rule, alpha, resolution = point
     return crosscheck(name, alpha=alpha, resolution=resolution, width_rule=rule)
 
-
 def _check_indexed(item: tuple[int, Point]) -> tuple[int, CrossCheck]:
     return item[0], _check_point(item[1])
-
 
 def grid() -> list[tuple[str, str, float, int]]:
     """Every built-in over its pinned α × resolution grid (the reference grids), per width rule."""
@@ -251,5 +232,4 @@ def grid() -> list[tuple[str, str, float, int]]:
         points.extend(mine)
     return points
 
-
-__all__ = ["CrossCheck", "INSTALL_HINT", "crosscheck", "crosscheck_many", "default_jobs", "grid", "require_extras"]
+__all__ = ["CrossCheck", "crosscheck", "crosscheck_many", "default_jobs", "grid", "require_extras"]

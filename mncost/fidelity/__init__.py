@@ -21,19 +21,6 @@ numpy and scipy come with the ``fit`` extra, torch with the ``torch`` extra; cal
 
 from __future__ import annotations
 
-import importlib.util
+from ..extras import require
 
-from ..errors import MissingExtraError
-
-_HINTS = {
-    "numpy": "pip install 'mncost[fit]'",
-    "scipy": "pip install 'mncost[fit]'",
-    "torch": "pip install torch==2.13.0 && pip install 'mncost[torch]'",
-}
-
-
-def require(*packages: str) -> None:
-    """Raise MissingExtraError naming the install command if any of ``packages`` is missing."""
-    for name in packages:
-        if importlib.util.find_spec(name) is None:
-            raise MissingExtraError(f"this command needs {name}: {_HINTS.get(name, 'pip install ' + name)}")
+__all__ = ["require"]

@@ -20,18 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import MissingExtraError
+from ..extras import require
 
-INSTALL_HINT = "calibrate and bench need torch: pip install torch==2.13.0 && pip install 'mncost[torch]'"
 MIB = 2**20
 
 
 def import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
-    return torch
+    return require("torch", what="measuring this machine (calibrate, bench)")[0]
 
 
 @contextmanager

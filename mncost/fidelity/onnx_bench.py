@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import MissingExtraError
+from ..extras import INSTALL, require
 from ..hardware import HardwareProfile
 from ..spec import load_spec
 from ..walker import walk
@@ -26,15 +26,11 @@ from .bench import BenchResult, LayerBench, _predicted_layer_times, build_net, r
 from .model import ModelParams
 from .timing import pinned, time_until_steady
 
-INSTALL_HINT = "--runtime onnxruntime needs onnx and onnxruntime: pip install 'mncost[bench]'"
 RUNTIMES = ("torch", "onnxruntime")
 
 
 def _ort() -> Any:
-    try:
-        import onnxruntime
-    except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
+    _, onnxruntime = require("onnx", "onnxruntime", what="--runtime onnxruntime", install=INSTALL["onnxruntime"])
     onnxruntime.set_default_logger_severity(3)  # the exporter's unused-initializer warnings are noise
     return onnxruntime
 
