@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .fit import (
-    _FINE_HALF_WIDTH, _GN_FAST, LATTICE_RIDGES, PLAIN, SLOW_GROUPS, Design, Fit, NetworkSet, Scores, Variant, _columns, _gauss_newton,
+    _FINE_HALF_WIDTH, _GN_FAST, LATTICE_RIDGES, PLAIN, SLOW_GROUPS, Design, Fit, NetworkSet, Scores, Variant, _columns, _first_min, _gauss_newton,
     fit_variant, score, with_terms,
 )
 from .model import predict_latency_s
@@ -81,7 +81,7 @@ def fast_loo_predictions(design: Design, latency_s: np.ndarray, variant: Variant
     mask = np.repeat(~np.eye(n, dtype=bool), w, axis=0)  # fold j (rows j·W … j·W+W−1) leaves row j out
     beta, cost = _gauss_newton(xb, log_y, _GN_FAST, mask)
     beta, cost = beta.reshape(n, w, -1), cost.reshape(n, w)
-    best = np.argmin(cost, axis=1)
+    best = _first_min(cost, axis=1)
     out = np.einsum("jk,jk->j", x[best, np.arange(n)], beta[np.arange(n), best])
     for j in range(n):
         edge = (best[j] == 0 and window[0] > 0) or (best[j] == w - 1 and window[-1] < len(LATTICE_RIDGES) - 1)
