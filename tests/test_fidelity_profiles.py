@@ -61,7 +61,7 @@ def test_hardware_listing_says_how_far_to_trust_each_profile(capsys):
     _, out, _ = run_cli(capsys, "hardware", "--format", "json")
     rows = {row["name"]: row for row in json.loads(out)}
     assert {"cpu", "gpu", "edgetpu", "dsp"} | {d.profile for d in FITTED} == set(rows)
-    assert rows["pixel6-cpu"]["networks"] == 11 and rows["pixel6-cpu"]["fidelity"].startswith("fitted: ")
+    assert rows["pixel6-cpu"]["networks"] == 19 and rows["pixel6-cpu"]["fidelity"].startswith("fitted: ")
     assert rows["cpu"]["fidelity"].startswith("Generic:") and rows["cpu"]["networks"] is None
 
 
