@@ -50,6 +50,17 @@ def int8_set() -> NetworkSet:
     return build_network_set(walks(), weight_dtype="int8", activation_dtype="int8")
 
 
+# The ten above have no LayerNorm and no smooth activation: the recovery tests add networks that do
+# (ConvNeXt-Atto: LayerNorm + GELU; EfficientNet-B0: swish; FastViT-T8: GELU; EfficientViT-B1: a LayerNorm head).
+RECOVERY_CONFIGS = CONFIGS + [("convnext-atto", 1.0, 160, None), ("efficientnet-b0", 1.0, 160, None), ("fastvit-t8", 1.0, 160, None),
+                              ("efficientvit-b1", 1.0, 160, None)]
+
+
+@pytest.fixture(scope="module")
+def recovery_set() -> NetworkSet:
+    return build_network_set(walks(RECOVERY_CONFIGS), weight_dtype="int8", activation_dtype="int8")
+
+
 # -- the model equals mncost's plain roofline --------------------------------------------
 
 
@@ -85,6 +96,25 @@ def test_each_refinement_adds_what_its_docstring_says(int8_set):
     assert huge == pytest.approx(weights_only, rel=1e-12)
 
 
+def test_activation_cost_is_a_time_per_output_element_by_hand():
+    # V3-Small at 224: its hard-swish / hard-sigmoid layers' output elements, counted from the walk by hand;
+    # ReLU layers (and layers without an activation) add nothing.
+    w = walks([("v3-small", 1.0, 224, None)])[0]
+    hard = sum(mncost.ops.numel(x.out_shape) for x in w.layers if x.act in ("hswish", "hsigmoid"))
+    relu = sum(1 for x in w.layers if x.act == "relu")
+    assert hard > 0 and relu > 0
+    net = build_network_set([w])
+    base = ModelParams(1e12, 1e10)
+    got = predict_latency_s(net, dataclasses.replace(base, act_s_per_elem={"hard": 2e-9}))
+    assert got[0] == pytest.approx(predict_latency_s(net, base)[0] + 2e-9 * hard, rel=1e-12)
+    assert predict_latency_s(net, dataclasses.replace(base, act_s_per_elem={"smooth": 2e-9}))[0] == predict_latency_s(net, base)[0]
+    # analyze applies the same cost from a profile's refinements
+    hw = dataclasses.replace(mncost.load_hardware("cpu"), refinements=mncost.hardware.Refinements(act_s_per_elem={"hard": 2e-9}))
+    plain_refined = dataclasses.replace(hw, refinements=mncost.hardware.Refinements())
+    a = mncost.analyze("v3-small", hw).totals.refined_latency_s - mncost.analyze("v3-small", plain_refined).totals.refined_latency_s
+    assert a == pytest.approx(2e-9 * hard, rel=1e-9)
+
+
 def test_batched_nnls_is_exact():
     from scipy.optimize import nnls
 
@@ -101,13 +131,16 @@ def test_batched_nnls_is_exact():
 # -- fits recover known parameters ----------------------------------------------------
 
 
-TRUTH_BY_TERM = {  # every candidate term, at a size these ten networks can resolve
+TRUTH_BY_TERM = {  # every candidate term, at a size these fourteen networks can resolve
     "overhead": {"overhead_s": 5e-6},
     "invoke": {"invoke_s": 3e-4},
     "slow:depthwise": {"slowdown": {"depthwise": 2.5}},
     "slow:se": {"slowdown": {"se": 3.0}},
     "slow:attention": {"slowdown": {"attention": 4.0}},
     "slow:elementwise": {"slowdown": {"elementwise": 2.0}},
+    "slow:norm": {"slowdown": {"norm": 3.0}},
+    "act:hard": {"act_s_per_elem": {"hard": 2e-9}},  # 2 ns per hard-swish output element
+    "act:smooth": {"act_s_per_elem": {"smooth": 5e-9}},  # 5 ns per GELU / swish output element
 }
 
 
@@ -122,47 +155,49 @@ def _assert_params(got, truth, rel):
     assert got.invoke_s == pytest.approx(truth.invoke_s, rel=rel, abs=1e-12)
     for g, factor in truth.slowdown.items():
         assert got.slowdown[g] == pytest.approx(factor, rel=rel)
+    for c, seconds in truth.act_s_per_elem.items():
+        assert got.act_s_per_elem[c] == pytest.approx(seconds, rel=rel)
 
 
-def test_fit_recovers_peak_and_bandwidth_exactly(int8_set):
+def test_fit_recovers_peak_and_bandwidth_exactly(recovery_set):
     truth = ModelParams(1e11, 3e9)  # ridge 33 MACs/B: 0-74% of each network's time compute-bound, both roofs identifiable
-    y = predict_latency_s(int8_set, truth)
-    got = F.fit_variant(int8_set, y, F.PLAIN)
+    y = predict_latency_s(recovery_set, truth)
+    got = F.fit_variant(recovery_set, y, F.PLAIN)
     _assert_params(got.params, truth, 1e-6)
     assert got.cost < 1e-15
 
 
 @pytest.mark.parametrize("term", list(TRUTH_BY_TERM))
-def test_fit_recovers_each_term_exactly(int8_set, term):
+def test_fit_recovers_each_term_exactly(recovery_set, term):
     truth = ModelParams(1e11, 3e9, **TRUTH_BY_TERM[term])
-    got = F.fit_variant(int8_set, predict_latency_s(int8_set, truth), F.with_terms([term]))
+    got = F.fit_variant(recovery_set, predict_latency_s(recovery_set, truth), F.with_terms([term]))
     _assert_params(got.params, truth, 1e-5)
 
 
-def test_fit_recovers_all_terms_together_exactly(int8_set):
-    truth = ModelParams(1e11, 3e9, overhead_s=5e-6, invoke_s=3e-4, slowdown={"attention": 4.0, "depthwise": 2.0})
-    got = F.fit_variant(int8_set, predict_latency_s(int8_set, truth), F.with_terms(["overhead", "invoke", "slow:attention", "slow:depthwise"]))
+def test_fit_recovers_all_terms_together_exactly(recovery_set):
+    truth = ModelParams(1e11, 3e9, overhead_s=5e-6, invoke_s=3e-4, slowdown={"attention": 4.0, "depthwise": 2.0}, act_s_per_elem={"smooth": 5e-9})
+    got = F.fit_variant(recovery_set, predict_latency_s(recovery_set, truth), F.with_terms(["overhead", "invoke", "slow:attention", "slow:depthwise", "act:smooth"]))
     _assert_params(got.params, truth, 1e-5)
 
 
 @pytest.mark.parametrize("term", [None, *TRUTH_BY_TERM])
-def test_fit_recovers_each_term_under_noise(int8_set, term):
-    # 2% multiplicative noise on 10 networks: the parameters come back within a few tens of percent,
+def test_fit_recovers_each_term_under_noise(recovery_set, term):
+    # 2% multiplicative noise on 14 networks: the parameters come back within a few tens of percent,
     # and the fit explains the noiseless latencies to within the noise.
     truth = ModelParams(1e11, 3e9, **(TRUTH_BY_TERM[term] if term else {}))
-    clean = predict_latency_s(int8_set, truth)
-    noise = np.exp(np.random.default_rng(0).normal(0.0, 0.02, int8_set.n_networks))
+    clean = predict_latency_s(recovery_set, truth)
+    noise = np.exp(np.random.default_rng(0).normal(0.0, 0.02, recovery_set.n_networks))
     variant = F.with_terms([term]) if term else F.PLAIN
-    got = F.fit_variant(int8_set, clean * noise, variant).params
+    got = F.fit_variant(recovery_set, clean * noise, variant).params
     assert got.peak_macs_per_s == pytest.approx(truth.peak_macs_per_s, rel=0.25)
     assert got.mem_bw_bytes_per_s == pytest.approx(truth.mem_bw_bytes_per_s, rel=0.25)
     if term:
         key, value = next(iter(TRUTH_BY_TERM[term].items()))
-        fitted = got.slowdown[next(iter(value))] if key == "slowdown" else getattr(got, key)
-        expected = next(iter(value.values())) if key == "slowdown" else value
+        fitted = getattr(got, key)[next(iter(value))] if isinstance(value, dict) else getattr(got, key)
+        expected = next(iter(value.values())) if isinstance(value, dict) else value
         assert fitted == pytest.approx(expected, rel=0.35)
-    assert np.max(np.abs(np.log(predict_latency_s(int8_set, got) / clean))) < 0.05
-    assert F.fit_variant(int8_set, clean * noise, variant).params == got  # deterministic: fixed lattice, no random restarts
+    assert np.max(np.abs(np.log(predict_latency_s(recovery_set, got) / clean))) < 0.05
+    assert F.fit_variant(recovery_set, clean * noise, variant).params == got  # deterministic: fixed lattice, no random restarts
 
 
 def test_fast_and_precise_fits_agree(int8_set):
