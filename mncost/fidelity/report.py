@@ -107,8 +107,10 @@ measurements; error is |predicted − measured| / measured. Columns: *MACs* = la
 scale); *RP* = the plain roofline at the ridge point of the MobileNetV4 paper's Table 16, only the scale
 fitted; *plain* = the plain roofline, peak and bandwidth fitted; *selected* = the plain roofline plus
 the refinement terms chosen by forward stepwise selection on inner leave-one-out (candidates fixed in
-advance: a time per layer, a time per inference, a slowdown per layer group; a term must lower the inner
-LOO RMS log error by 20 %, a threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
+advance, on hardware grounds given in `mncost/fidelity/select.py`: a time per layer, a time per inference,
+a slowdown per layer group, a time per output element of layers with a hard (hard-swish/-sigmoid) or
+smooth (GELU, swish, sigmoid) activation; a term must lower the inner LOO RMS log error by 20 %, a
+threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
 ≤ 10 %, judged on data sets of at least 10 networks."""
 
 
