@@ -18,8 +18,7 @@ DType = Literal["int8", "uint8", "fp16", "bf16", "fp32"]
 DTYPE_BYTES: dict[str, int] = {"int8": 1, "uint8": 1, "fp16": 2, "bf16": 2, "fp32": 4}
 
 
-from .ops import ACTIVATION_CLASSES  # noqa: E402
-from .ops import GROUPS as SLOWDOWN_GROUPS  # noqa: E402
+from .ops import ACTIVATION_CLASSES, GROUPS as SLOWDOWN_GROUPS  # noqa: E402
 
 # Wide enough for a microcontroller and a datacenter, narrow enough that no latency
 # overflows to inf or underflows to 0 (a peak of 5e-324 MAC/s is not a device).
