@@ -18,7 +18,7 @@ DType = Literal["int8", "uint8", "fp16", "bf16", "fp32"]
 DTYPE_BYTES: dict[str, int] = {"int8": 1, "uint8": 1, "fp16": 2, "bf16": 2, "fp32": 4}
 
 
-from .ops import GROUPS as SLOWDOWN_GROUPS  # noqa: E402
+from .ops import ACTIVATION_CLASSES, GROUPS as SLOWDOWN_GROUPS  # noqa: E402
 
 # Wide enough for a microcontroller and a datacenter, narrow enough that no latency
 # overflows to inf or underflows to 0 (a peak of 5e-324 MAC/s is not a device).
@@ -40,6 +40,7 @@ class Refinements:
     invoke_s: float = field(default=0.0, metadata=meta(check=within(0, 1e3)))
     onchip_bytes: float = field(default=0.0, metadata=meta(check=within(0, 1e15)))
     slowdown: dict[str, float] = field(default_factory=dict, metadata=meta(internal=True))
+    act_s_per_elem: dict[str, float] = field(default_factory=dict, metadata=meta(internal=True))  # activation class -> s per output element
 
 
 def parse_refinements(raw: Any, path: str, ctx: Context) -> Refinements:
@@ -54,7 +55,17 @@ def parse_refinements(raw: Any, path: str, ctx: Context) -> Refinements:
         if not 1e-3 <= value <= 1e6:
             raise ctx.fail(key, f"expected a factor from 0.001 to 1e+06, got {factor!r}")
         slowdown[str(group)] = value
-    return parse_record(Refinements, mapping, path, ctx, ignore=("slowdown",), extra={"slowdown": slowdown})
+    act_raw = require_mapping(mapping.get("act_s_per_elem", {}), f"{path}.act_s_per_elem", ctx)
+    act_cost = {}
+    for cls, seconds in act_raw.items():
+        key = f"{path}.act_s_per_elem.{cls}"
+        if cls not in ACTIVATION_CLASSES:
+            raise ctx.fail(key, f"unknown activation class{suggest(str(cls), ACTIVATION_CLASSES)}; classes: {', '.join(ACTIVATION_CLASSES)}")
+        value = coerce(seconds, float, key, ctx)
+        if not 0.0 <= value <= 1e-3:
+            raise ctx.fail(key, f"expected seconds per element from 0 to 0.001, got {seconds!r}")
+        act_cost[str(cls)] = value
+    return parse_record(Refinements, mapping, path, ctx, ignore=("slowdown", "act_s_per_elem"), extra={"slowdown": slowdown, "act_s_per_elem": act_cost})
 
 
 @dataclass(frozen=True)

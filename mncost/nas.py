@@ -156,6 +156,7 @@ class Scorer:
                 row([x.macs for x in layers]), row(weights), row([x.act_read_elems for x in layers]), row([x.act_write_elems for x in layers]),
                 row([numel(x.in_shape) for x in layers]), row([numel(x.out_shape) for x in layers]),
                 np.asarray([GROUPS.index(x.group) for x in layers], dtype=np.int64), self.arrays, batch=self.batch,
+                act_class=np.asarray([x.act_class_index for x in layers], dtype=np.int64),
             )
             invoke = np.where(self.arrays.refined, self.arrays.invoke_s, 0.0)
             latency = times.latency_s[:, 0]

@@ -44,12 +44,38 @@ MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", 
 graphs' transposed convs, and the fixed-filter depthwise conv of a blur pool, which is a
 convolution to fvcore)."""
 
-Group = Literal["dense", "depthwise", "attention", "se", "elementwise"]
+Group = Literal["dense", "depthwise", "attention", "se", "elementwise", "norm"]
 """The layer groups of the refinements' per-group slowdowns: dense = full, pointwise and
 fully connected convolutions; depthwise; attention = the Q·Kᵀ / A·V core; se = every
 layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
-residual adds, pooling and resampling. Set by the block that makes the layer."""
+residual adds, pooling and resampling; norm = normalisations that do not fold into a conv
+(LayerNorm, GroupNorm: a reduction over channels, then a second pass). Set by the block
+that makes the layer."""
 GROUPS: tuple[str, ...] = get_args(Group)
+
+ACTIVATION_CLASSES: dict[str, tuple[str, ...]] = {
+    "hard": ("hswish", "hsigmoid"),
+    "smooth": ("gelu", "swish", "sigmoid", "tanh", "mish", "softplus", "elu", "selu", "celu"),
+}
+"""Activations that an inference kernel cannot apply as a clamp on a conv's output, by cost class:
+*hard* = piecewise-linear with a multiply (hard-swish, hard-sigmoid), *smooth* = needs an
+exponential, tanh or erf (GELU, swish/SiLU, sigmoid, …; ONNX graphs name more), a table lookup in int8. ReLU and ReLU6 (and
+none) fuse into the conv's output clamp and belong to no class. The refinements' activation
+cost (``act_s_per_elem``) is a time per output element of a layer whose activation is in a class."""
+
+
+def activation_class(act: str) -> str:
+    """The :data:`ACTIVATION_CLASSES` key of an activation ('' for relu, relu6 and none).
+
+    >>> activation_class("silu"), activation_class("relu6"), activation_class("hardswish")
+    ('smooth', '', 'hard')
+    """
+    act = canonical_activation(act)
+    return next((c for c, members in ACTIVATION_CLASSES.items() if act in members), "")
+
+
+ACT_CLASSES: tuple[str, ...] = ("", *ACTIVATION_CLASSES)
+"""Activation cost classes as indexed in arrays: 0 = none (a fused clamp), then the classes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +95,16 @@ class LayerCost:
     elementwise_ops: int
     attention_macs: int = 0  # the share of ``macs`` spent in Q·Kᵀ and A·V products
     group: Group = "dense"  # set by the function below that makes the layer, never guessed from names
+    act: str = "none"  # the activation applied to the output (canonical name), set where the layer is made
 
     @property
     def act_elems(self) -> int:
         return self.act_read_elems + self.act_write_elems
+
+    @property
+    def act_class_index(self) -> int:
+        """The :data:`ACT_CLASSES` index of this layer's activation (0: none / a fused clamp)."""
+        return ACT_CLASSES.index(activation_class(self.act))
 
 
 def numel(shape: Shape) -> int:
@@ -143,6 +175,7 @@ def conv2d(
         act_write_elems=out_elems,
         elementwise_ops=out_elems if act != "none" else 0,
         group=group or ("depthwise" if op == "dwconv" else "dense"),
+        act=canonical_activation(act),
     )
 
 
@@ -160,6 +193,7 @@ def linear(name: str, kind: str, in_features: int, out_features: int, *, bias: b
         act_read_elems=in_features,
         act_write_elems=out_features,
         elementwise_ops=out_features if act != "none" else 0,
+        act=canonical_activation(act),
     )
 
 
@@ -307,6 +341,7 @@ def conv_from_graph(
         name=name, op=op, kind=kind, in_shape=in_shape, out_shape=out_shape, macs=weights * positions,
         params=weights + (c_out if bias else 0), bn_params=0, act_read_elems=numel(in_shape), act_write_elems=out_elems,
         elementwise_ops=out_elems if act != "none" else 0, group=group or ("depthwise" if op == "dwconv" else "dense"),
+        act=canonical_activation(act),
     )
 
 
@@ -334,7 +369,7 @@ def matmul(
         params=numel(b_shape) + bias if weight else 0, bn_params=0,
         act_read_elems=numel(a_shape) + (0 if weight else numel(b_shape)), act_write_elems=out_elems,
         elementwise_ops=out_elems if act != "none" else 0, attention_macs=0 if weight else macs,
-        group="dense" if weight else "attention",
+        group="dense" if weight else "attention", act=canonical_activation(act),
     )
 
 
@@ -359,13 +394,16 @@ def elementwise(
     params: int = 0,
     bn_params: int = 0,
     group: Group = "elementwise",
+    act: str = "none",
 ) -> LayerCost:
     """An element-wise layer (activation, arithmetic, norm, softmax) that runs alone:
-    reads its ``in_elems`` activation elements, writes its output, ``ops_per_elem`` per output element."""
+    reads its ``in_elems`` activation elements, writes its output, ``ops_per_elem`` per output element;
+    ``act`` names the activation it applies (an ``act`` layer, or one fused into it)."""
     out_elems = numel(out_shape)
     return LayerCost(
         name=name, op=op, kind=kind, in_shape=in_shape, out_shape=out_shape, macs=0, params=params, bn_params=bn_params,
         act_read_elems=in_elems, act_write_elems=out_elems, elementwise_ops=ops_per_elem * out_elems, group=group,
+        act=canonical_activation(act),
     )
 
 
@@ -454,7 +492,7 @@ def norm(name: str, kind: str, shape: Shape, *, affine: bool = True) -> LayerCos
     return LayerCost(
         name=name, op="norm", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0,
         bn_params=2 * shape[0] if affine else 0, act_read_elems=elems, act_write_elems=elems,
-        elementwise_ops=NORM_OPS_PER_ELEMENT * elems, group="elementwise",
+        elementwise_ops=NORM_OPS_PER_ELEMENT * elems, group="norm",
     )
 
 

@@ -73,7 +73,9 @@ def summary_rows(result: AnalysisResult) -> list[tuple[str, str]]:
         r = hw.refinements
         assert r is not None
         parts = [f"{r.overhead_s_per_layer * 1e6:.3g} µs/layer" if r.overhead_s_per_layer else "", f"{r.invoke_s * 1e3:.3g} ms/inference" if r.invoke_s else "",
-                 ", ".join(f"{g} ×{f:.3g}" for g, f in r.slowdown.items()), f"on-chip {r.onchip_bytes:.3g} B" if r.onchip_bytes else ""]
+                 ", ".join(f"{g} ×{f:.3g}" for g, f in r.slowdown.items()),
+                 ", ".join(f"{c} activations {x * 1e9:.3g} ns/element" for c, x in r.act_s_per_elem.items()),
+                 f"on-chip {r.onchip_bytes:.3g} B" if r.onchip_bytes else ""]
         rows.append(("refined latency", f"{seconds(t.refined_latency_s)} (the profile's fitted refinements: {'; '.join(p for p in parts if p)})"))
     expected = hw.expected_error
     if expected is not None:  # fitted profile: the selected model's prediction and its honest error

@@ -8,8 +8,9 @@ only definition of "bound" in mncost).
 A profile's ``refinements:`` (fitted by ``mncost fit``) are part of the same core
 (:func:`refined_times_s`): activation tensors no larger than ``onchip_bytes`` cause no
 memory traffic; the roof is multiplied by the slowdown of the layer's group
-(``LayerCost.group``); a fixed ``overhead_s_per_layer`` is added per layer and
-``invoke_s`` once per inference.
+(``LayerCost.group``); a fixed ``overhead_s_per_layer`` is added per layer, a time
+``act_s_per_elem[class]`` per output element of a layer whose activation is in an
+:data:`mncost.ops.ACTIVATION_CLASSES` class, and ``invoke_s`` once per inference.
 
 Every formula takes plain numbers *or* numpy arrays (``xp`` is the array namespace:
 :data:`SCALAR` or numpy), so ``analyze`` runs it without importing numpy while sweeps,
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .hardware import HardwareProfile
 from .ops import GROUPS as GROUPS  # re-exported: the refinements' slowdown groups
-from .ops import LayerCost, Shape, numel
+from .ops import ACT_CLASSES, LayerCost, Shape, activation_class, numel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,18 +82,20 @@ def times_s(
     mem_bw_bytes_per_s: Any,
     onchip_bytes: Any = 0.0,
     overhead_s_per_layer: Any = 0.0,
+    act_s: Any = 0.0,
     xp: Any = SCALAR,
 ) -> Any:
     """Per-layer time under the (optionally refined) roofline, with explicit parameters.
 
-    ``t = slowdown · max(MACs / peak, (weight + read + write) / bandwidth) + overhead``
+    ``t = slowdown · max(MACs / peak, (weight + read + write) / bandwidth) + overhead + act_s``
     where an activation read (write) costs nothing when the layer's input (output)
-    tensor is at most ``onchip_bytes`` (and ``onchip_bytes`` > 0). All defaults off:
-    the plain roofline. Arguments broadcast (numpy arrays with ``xp=numpy``).
+    tensor is at most ``onchip_bytes`` (and ``onchip_bytes`` > 0), and ``act_s`` is the
+    layer's activation cost (its output elements × the time per element of its class).
+    All defaults off: the plain roofline. Arguments broadcast (numpy arrays with ``xp=numpy``).
     """
     traffic = traffic_bytes(weight_bytes, act_read_bytes, act_write_bytes, in_tensor_bytes, out_tensor_bytes, onchip_bytes, xp)
     _, _, roof = roof_s(macs, traffic, peak_macs_per_s, mem_bw_bytes_per_s, xp)
-    return roof * slowdown + overhead_s_per_layer
+    return roof * slowdown + overhead_s_per_layer + act_s
 
 
 def traffic_bytes(weight_bytes: Any, act_read_bytes: Any, act_write_bytes: Any, in_tensor_bytes: Any = 0, out_tensor_bytes: Any = 0,
@@ -173,6 +176,7 @@ def refined_time(layer: LayerCost, hw: HardwareProfile, *, batch: int, weight_by
         numel(layer.in_shape) * size, numel(layer.out_shape) * size, r.slowdown.get(layer.group, 1.0),
         peak_macs_per_s=r.peak_macs_per_s or hw.peak_macs_per_s, mem_bw_bytes_per_s=r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s,
         onchip_bytes=r.onchip_bytes, overhead_s_per_layer=r.overhead_s_per_layer,
+        act_s=numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0),
     ))
 
 
@@ -200,7 +204,7 @@ def walk_latency_s(layers: Sequence[LayerCost], hw: HardwareProfile, *, batch: i
 
 
 class ProfileArrays(NamedTuple):
-    """Profiles stacked as arrays of shape (P,) (``slowdown``: (P, len(GROUPS)))."""
+    """Profiles stacked as arrays of shape (P,) (``slowdown``: (P, len(GROUPS)); ``act_s_per_elem``: (P, len(ACT_CLASSES)))."""
 
     names: tuple[str, ...]
     peak_macs_per_s: np.ndarray
@@ -214,6 +218,7 @@ class ProfileArrays(NamedTuple):
     overhead_s_per_layer: np.ndarray
     invoke_s: np.ndarray
     slowdown: np.ndarray
+    act_s_per_elem: np.ndarray
 
 
 def profile_arrays(profiles: Sequence[HardwareProfile]) -> ProfileArrays:
@@ -236,6 +241,8 @@ def profile_arrays(profiles: Sequence[HardwareProfile]) -> ProfileArrays:
         overhead_s_per_layer=col([r.overhead_s_per_layer if r else 0.0 for r in refs]),
         invoke_s=col([r.invoke_s if r else 0.0 for r in refs]),
         slowdown=np.asarray([[r.slowdown.get(g, 1.0) if r else 1.0 for g in GROUPS] for r in refs], dtype=np.float64).reshape(len(refs), len(GROUPS)),
+        act_s_per_elem=np.asarray([[r.act_s_per_elem.get(c, 0.0) if r and c else 0.0 for c in ACT_CLASSES] for r in refs],
+                                  dtype=np.float64).reshape(len(refs), len(ACT_CLASSES)),
     )
 
 
@@ -255,7 +262,7 @@ def ridge_profiles(ridges: Sequence[float], *, peak_macs_per_s: float, dtype: st
         names=tuple(f"ridge {r:g}" for r in ridges), peak_macs_per_s=np.full(n, float(peak_macs_per_s)), mem_bw_bytes_per_s=bw,
         weight_bytes_per_param=size, activation_bytes_per_elem=size, refined=np.zeros(n, dtype=bool),
         refined_peak_macs_per_s=np.full(n, float(peak_macs_per_s)), refined_mem_bw_bytes_per_s=bw, onchip_bytes=zeros,
-        overhead_s_per_layer=zeros, invoke_s=zeros, slowdown=np.ones((n, len(GROUPS))),
+        overhead_s_per_layer=zeros, invoke_s=zeros, slowdown=np.ones((n, len(GROUPS))), act_s_per_elem=np.zeros((n, len(ACT_CLASSES))),
     )
 
 
@@ -279,9 +286,11 @@ def network_times(
     *,
     batch: int = 1,
     refined: bool = True,
+    act_class: np.ndarray | None = None,
 ) -> NetworkTimes:
     """The roofline of R networks of L layers each (count arrays (R, L), ``group`` (L,)
-    indices into GROUPS; per image) on P profiles at once."""
+    indices into GROUPS, ``act_class`` (L,) into ACT_CLASSES (None: no activation costs);
+    per image) on P profiles at once."""
     import numpy as np
 
     def per_profile(values: np.ndarray) -> np.ndarray:
@@ -306,7 +315,8 @@ def network_times(
             in_elems.astype(f)[None] * abytes[sel], out_elems.astype(f)[None] * abytes[sel],
             profiles.slowdown[sel][:, group][:, None, :],
             peak_macs_per_s=per_profile(profiles.refined_peak_macs_per_s[sel]), mem_bw_bytes_per_s=per_profile(profiles.refined_mem_bw_bytes_per_s[sel]),
-            onchip_bytes=per_profile(profiles.onchip_bytes[sel]), overhead_s_per_layer=per_profile(profiles.overhead_s_per_layer[sel]), xp=np,
+            onchip_bytes=per_profile(profiles.onchip_bytes[sel]), overhead_s_per_layer=per_profile(profiles.overhead_s_per_layer[sel]),
+            act_s=0.0 if act_class is None else out_elems.astype(f)[None] * batch * profiles.act_s_per_elem[sel][:, act_class][:, None, :], xp=np,
         )
         refined_latency[sel] = t.sum(axis=-1) + profiles.invoke_s[sel][:, None]
     return NetworkTimes(latency, share, refined_latency)

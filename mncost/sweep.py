@@ -40,7 +40,7 @@ def counts_times(counts: LayerCounts, profiles: ProfileArrays, *, batch: int = 1
     """The roofline of every configuration in ``counts`` on every profile: arrays (P, R)."""
     weights = counts.params + counts.bn_params if include_bn_params else counts.params
     return network_times(counts.macs, weights, counts.act_read_elems, counts.act_write_elems, counts.in_elems,
-                         counts.out_elems, counts.group, profiles, batch=batch)
+                         counts.out_elems, counts.group, profiles, batch=batch, act_class=counts.act_class)
 
 
 def resolutions_for(spec: ArchSpec, resolutions: Sequence[int] | None, rhos: Sequence[float] | None) -> list[int]:

@@ -160,6 +160,7 @@ class LayerCounts:
     ops: tuple[str, ...]
     kinds: tuple[str, ...]
     group: np.ndarray  # (L,)
+    act_class: np.ndarray  # (L,): indices into roofline.ACT_CLASSES
     macs: np.ndarray
     params: np.ndarray
     bn_params: np.ndarray
@@ -200,7 +201,8 @@ def counts_from_walk(w: Walk) -> LayerCounts:
     return LayerCounts(
         spec=w.spec, alpha=w.alpha, width_rule=w.width_rule, resolutions=np.array([w.resolution], dtype=np.int64),
         names=tuple(x.name for x in w.layers), ops=tuple(x.op for x in w.layers), kinds=tuple(x.kind for x in w.layers),
-        group=np.array([GROUPS.index(x.group) for x in w.layers], dtype=np.int64), vectorized=False, **columns,
+        group=np.array([GROUPS.index(x.group) for x in w.layers], dtype=np.int64),
+        act_class=np.array([x.act_class_index for x in w.layers], dtype=np.int64), vectorized=False, **columns,
     )
 
 
@@ -242,7 +244,8 @@ def _vector_walk(spec: ArchSpec, alpha: float, resolutions: np.ndarray, width_ru
     return LayerCounts(
         spec=spec, alpha=check_alpha(alpha), width_rule=ctx.rule_name, resolutions=resolutions.astype(np.int64),  # α as asked, as Walk.alpha
         names=tuple(x.name for x in layers), ops=tuple(x.op for x in layers), kinds=tuple(x.kind for x in layers),
-        group=np.array([GROUPS.index(x.group) for x in layers], dtype=np.int64), **columns,
+        group=np.array([GROUPS.index(x.group) for x in layers], dtype=np.int64),
+        act_class=np.array([x.act_class_index for x in layers], dtype=np.int64), **columns,
     )
 
 
@@ -251,6 +254,8 @@ def _agrees(counts: LayerCounts, w: Walk, column: int) -> bool:
     if (counts.names, counts.ops, counts.kinds) != (tuple(x.name for x in w.layers), tuple(x.op for x in w.layers), tuple(x.kind for x in w.layers)):
         return False
     if counts.group.tolist() != [GROUPS.index(x.group) for x in w.layers]:
+        return False
+    if counts.act_class.tolist() != [x.act_class_index for x in w.layers]:
         return False
     rows = [_layer_values(x) for x in w.layers]
     if any(v >= _LIMIT or v < 0 for row in rows for v in row):

@@ -61,7 +61,7 @@ def test_hardware_listing_says_how_far_to_trust_each_profile(capsys):
     _, out, _ = run_cli(capsys, "hardware", "--format", "json")
     rows = {row["name"]: row for row in json.loads(out)}
     assert {"cpu", "gpu", "edgetpu", "dsp"} | {d.profile for d in FITTED} == set(rows)
-    assert rows["pixel6-cpu"]["networks"] == 11 and rows["pixel6-cpu"]["fidelity"].startswith("fitted: ")
+    assert rows["pixel6-cpu"]["networks"] == 19 and rows["pixel6-cpu"]["fidelity"].startswith("fitted: ")
     assert rows["cpu"]["fidelity"].startswith("Generic:") and rows["cpu"]["networks"] is None
 
 
@@ -83,3 +83,17 @@ def test_generic_profiles_state_their_measured_error(generic):
 def test_goal_is_judged_only_on_ten_or_more_networks():
     small = _fit_one(next(d for d in FITTED if d.profile == "pixel2-cpu-fp32"))
     assert meets_goal(small) is None
+
+
+def test_paper_report_per_family_cell_is_the_geometric_mean_of_measured_over_predicted():
+    from mncost.fidelity.report import paper_report
+
+    device = next(d for d in FITTED if d.profile == "pixel6-cpu")
+    fit = _fit_one(device)
+    text = paper_report(fits=[(device, fit)])
+    fastvit = [k for k, r in enumerate(fit.rows) if r.model.startswith("fastvit")]
+    assert len(fastvit) == 5
+    plain = float(np.exp(np.mean(np.log(fit.latency_s[fastvit] / fit.plain.loo_predicted_s[fastvit]))))
+    selected = float(np.exp(np.mean(np.log(fit.latency_s[fastvit] / fit.selection.loo_predicted_s[fastvit]))))
+    assert plain > 2.0  # FastViT runs over twice as slow as the plain roofline predicts on the Pixel 6 CPU
+    assert f"| FastViT | {plain:.2f} → {selected:.2f} |" in text

@@ -18,7 +18,8 @@ from mncost.nas import SearchSpace, evaluate
 def profiles() -> list[mncost.HardwareProfile]:
     dsp = load_hardware("dsp")
     return [load_hardware("cpu"), load_hardware("edgetpu"), dataclasses.replace(dsp, name="dsp-refined", refinements=Refinements(
-        overhead_s_per_layer=2e-6, invoke_s=1e-4, onchip_bytes=50_000, slowdown={"depthwise": 2.0, "attention": 1.5}))]
+        overhead_s_per_layer=2e-6, invoke_s=1e-4, onchip_bytes=50_000, slowdown={"depthwise": 2.0, "attention": 1.5},
+        act_s_per_elem={"hard": 3e-9, "smooth": 6e-9}))]
 
 
 def assert_matches_analyze(row, spec, hw, **kw):

@@ -124,10 +124,10 @@ def refined(profile_name: str) -> mncost.HardwareProfile:
     hw = load_hardware(profile_name)
     return dataclasses.replace(hw, name=f"{profile_name}-refined", refinements=Refinements(
         peak_macs_per_s=hw.peak_macs_per_s * 0.7, overhead_s_per_layer=3e-6, invoke_s=2e-4, onchip_bytes=60_000,
-        slowdown={"depthwise": 1.8, "se": 2.5, "attention": 3.0, "elementwise": 1.2}))
+        slowdown={"depthwise": 1.8, "se": 2.5, "attention": 3.0, "elementwise": 1.2, "norm": 1.6}, act_s_per_elem={"hard": 2e-9, "smooth": 4e-9}))
 
 
-@pytest.mark.parametrize("model,alpha,resolution", [("v3-large", 0.75, 192), ("v4-hybrid-m", 1.0, 256), ("v2", 1.4, 224)])
+@pytest.mark.parametrize("model,alpha,resolution", [("v3-large", 0.75, 192), ("v4-hybrid-m", 1.0, 256), ("v2", 1.4, 224), ("convnext-atto", 1.0, 160)])
 @pytest.mark.parametrize("batch", [1, 3])
 def test_analyze_sweep_and_ridge_predict_the_same_latency(model, alpha, resolution, batch):
     from mncost.ridge import ridge_latencies

@@ -156,9 +156,10 @@ def test_width_multiplier_is_the_models_own_alpha(tmp_path):
     assert a["s.0"].out_shape[0] == 48  # make_divisible(40 · 1.2)
 
 
-def test_norm_layer_is_elementwise_and_reports_its_affine_params(tmp_path):
+def test_norm_layer_is_its_own_group_and_reports_its_affine_params(tmp_path):
+    # group "norm": a LayerNorm / GroupNorm does not fold into a conv, so refinements can price it apart
     got = layers_of(tmp_path, "  - {type: conv, out: 8}\n  - {type: norm}\n  - {type: norm, mode: groupnorm, groups: 2, affine: false}\n")
     ln = got["s.1"]
-    assert (ln.macs, ln.params, ln.bn_params, ln.op, ln.group) == (0, 0, 16, "norm", "elementwise")
+    assert (ln.macs, ln.params, ln.bn_params, ln.op, ln.group) == (0, 0, 16, "norm", "norm")
     assert ln.elementwise_ops == ops.NORM_OPS_PER_ELEMENT * 8 * 32 * 32
     assert got["s.2"].bn_params == 0

@@ -110,6 +110,9 @@ class DeviceFit:
         slowdown = {g: float(f"{f:.6g}") for g, f in sorted(p.slowdown.items()) if f != 1.0}
         if slowdown:
             out["slowdown"] = slowdown
+        act = {c: float(f"{x:.6g}") for c, x in sorted(p.act_s_per_elem.items()) if x > 1e-18}  # 0 is the bound: below an attosecond is noise
+        if act:
+            out["act_s_per_elem"] = act
         return {"refinements": out}
 
     def note(self) -> str:

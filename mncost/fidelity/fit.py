@@ -1,14 +1,15 @@
 """Fit the roofline (and its refinement terms) to measured latencies; score it honestly.
 
 **The model** (:mod:`.model`): per network ``latency = Σ_layers s_group · max(MACs/peak,
-bytes/bandwidth) + overhead_s · layers + invoke_s``. Write ``r`` for the ridge point
-(peak / bandwidth) and ``A_g(r) = Σ_{layers of group g} max(MACs, r · bytes)`` (MAC-equivalents).
-For a fixed ``r`` the latency is *linear* in the remaining parameters::
+bytes/bandwidth) + Σ_c a_c · E_c + overhead_s · layers + invoke_s``, where ``E_c`` counts the
+output elements of layers whose activation is in cost class ``c`` (``mncost.ops.ACTIVATION_CLASSES``).
+Write ``r`` for the ridge point (peak / bandwidth) and ``A_g(r) = Σ_{layers of group g} max(MACs, r · bytes)``
+(MAC-equivalents). For a fixed ``r`` the latency is *linear* in the remaining parameters::
 
-    latency = β_0 · A_all(r) + Σ_g β_g · A_g(r) + β_L · layers + β_1,   every β ≥ 0
+    latency = β_0 · A_all(r) + Σ_g β_g · A_g(r) + Σ_c β_c · E_c + β_L · layers + β_1,   every β ≥ 0
 
 with ``peak = 1/β_0``, ``slowdown_g = 1 + β_g/β_0`` (a group runs at most as fast as the
-roofline says), ``overhead_s = β_L``, ``invoke_s = β_1``. So a fit is a one-dimensional
+roofline says), ``act_s_per_elem_c = β_c``, ``overhead_s = β_L``, ``invoke_s = β_1``. So a fit is a one-dimensional
 search over ``r`` around a small non-negative least-squares problem.
 
 **The objective** is the sum of squared log residuals Σ (log predicted − log measured)²,
@@ -43,12 +44,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.stats import spearmanr
 
+from ..ops import ACT_CLASSES, ACTIVATION_CLASSES
 from .model import GROUPS, ModelParams, NetworkSet, predict_latency_s
 
 SLOW_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "dense")
 """Groups that can carry a slowdown term (dense layers are the reference)."""
 
-TERMS: tuple[str, ...] = ("overhead", "invoke", *(f"slow:{g}" for g in SLOW_GROUPS))
+TERMS: tuple[str, ...] = ("overhead", "invoke", *(f"slow:{g}" for g in SLOW_GROUPS), *(f"act:{c}" for c in ACTIVATION_CLASSES))
 """Every candidate refinement term, in the order ties are broken (simplest first)."""
 
 LATTICE_RIDGES: np.ndarray = 2.0 ** (np.arange(-16, 113) / 8.0)
@@ -57,6 +59,27 @@ _COARSE = np.arange(0, len(LATTICE_RIDGES), 4)  # half octaves
 _FINE_HALF_WIDTH = 4  # lattice points either side of the coarse winner
 _GN_FAST, _GN_PRECISE = 4, 30
 _REFINE_ROUNDS = 4
+
+COST_TIE = 1e-9
+"""Costs within this relative distance of the best are a tie, and a tie goes to the lowest ridge.
+
+Where no layer of the fitted networks is compute-bound over a range of ridges, the objective
+is flat there (the peak is bounded only from below): every ridge of the range fits equally
+well, and a bare ``argmin`` would pick among them by floating-point rounding, which changes
+with the order of the rows (a held-out compute-heavy network, MobileOne-S4 on the Pixel 4
+DSP, was then predicted 30 % or 4 % off depending on the CSV's row order)."""
+
+
+def _first_min(cost: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Index of the first (lowest-ridge) entry within :data:`COST_TIE` of the minimum along ``axis``."""
+    cost = np.asarray(cost, dtype=np.float64)
+    low = np.min(cost, axis=axis, keepdims=True)
+    return np.argmax(cost <= low + COST_TIE * np.abs(low), axis=axis)
+
+
+def _better(new: float, old: float) -> bool:
+    """``new`` beats ``old`` by more than a tie (:data:`COST_TIE`)."""
+    return bool(new < old - COST_TIE * abs(old)) if math.isfinite(old) else bool(new < old)
 
 
 @dataclass(frozen=True)
@@ -70,30 +93,35 @@ class Variant:
     overhead: bool = False  # fixed per-layer overhead
     invoke: bool = False  # fixed per-inference overhead
     slow_groups: tuple[str, ...] = ()  # per-group slowdown factors (see model.GROUPS)
+    act_classes: tuple[str, ...] = ()  # per-activation-class costs per output element (ops.ACTIVATION_CLASSES)
 
     def __post_init__(self) -> None:
         unknown = [g for g in self.slow_groups if g not in SLOW_GROUPS]
         if unknown:
             raise ValueError(f"unknown or reference layer group(s) {unknown}; slowdown groups: {', '.join(SLOW_GROUPS)}")
-        if self.compute_only and (self.overhead or self.invoke or self.slow_groups or self.ridge_macs_per_byte):
+        unknown = [c for c in self.act_classes if c not in ACTIVATION_CLASSES]
+        if unknown:
+            raise ValueError(f"unknown activation class(es) {unknown}; classes: {', '.join(ACTIVATION_CLASSES)}")
+        if self.compute_only and (self.overhead or self.invoke or self.slow_groups or self.act_classes or self.ridge_macs_per_byte):
             raise ValueError("MACs alone takes no refinements")
 
     @property
     def is_refined(self) -> bool:
-        return self.overhead or self.invoke or bool(self.slow_groups)
+        return self.overhead or self.invoke or bool(self.slow_groups) or bool(self.act_classes)
 
     @property
     def terms(self) -> tuple[str, ...]:
         return tuple(t for t in TERMS if (t == "overhead" and self.overhead) or (t == "invoke" and self.invoke)
-                     or (t.startswith("slow:") and t[5:] in self.slow_groups))
+                     or (t.startswith("slow:") and t[5:] in self.slow_groups) or (t.startswith("act:") and t[4:] in self.act_classes))
 
     @property
     def n_params(self) -> int:
-        return (1 if self.compute_only or self.ridge_macs_per_byte else 2) + int(self.overhead) + int(self.invoke) + len(self.slow_groups)
+        return ((1 if self.compute_only or self.ridge_macs_per_byte else 2) + int(self.overhead) + int(self.invoke) + len(self.slow_groups)
+                + len(self.act_classes))
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (self.compute_only, self.ridge_macs_per_byte, self.overhead, self.invoke, tuple(sorted(self.slow_groups)))
+        return (self.compute_only, self.ridge_macs_per_byte, self.overhead, self.invoke, tuple(sorted(self.slow_groups)), tuple(sorted(self.act_classes)))
 
 
 MACS = Variant("macs", "MACs alone: latency = MACs / peak (one fitted scale)", compute_only=True)
@@ -108,10 +136,11 @@ def with_terms(terms: Sequence[str], base: Variant = PLAIN) -> Variant:
     all_terms = set(base.terms) | set(terms)
     ordered = [t for t in TERMS if t in all_terms]
     v = replace(base, overhead="overhead" in all_terms, invoke="invoke" in all_terms,
-                slow_groups=tuple(t[5:] for t in ordered if t.startswith("slow:")))
+                slow_groups=tuple(t[5:] for t in ordered if t.startswith("slow:")),
+                act_classes=tuple(t[4:] for t in ordered if t.startswith("act:")))
     if not ordered:
         return v
-    label = " ".join("+" + ("slow " + t[5:] if t.startswith("slow:") else t) for t in ordered)
+    label = " ".join("+" + ("slow " + t[5:] if t.startswith("slow:") else "act " + t[4:] if t.startswith("act:") else t) for t in ordered)
     return replace(v, name=label, description=f"plain roofline {label}")
 
 
@@ -130,6 +159,7 @@ class Design:
     net: NetworkSet
     lattice: np.ndarray = field(repr=False)  # (R, N, G): A_g(r) of every network at every lattice ridge
     layers: np.ndarray = field(repr=False)  # (N,) layer counts
+    act_elems: np.ndarray = field(repr=False)  # (N, len(ACT_CLASSES)) output elements per activation class
 
     traffic: np.ndarray = field(repr=False)  # (layers,) bytes at the set's dtypes
     cell: np.ndarray = field(repr=False)  # (layers,): the (network, group) cell each layer adds to
@@ -138,7 +168,7 @@ class Design:
     def of(cls, net: NetworkSet) -> Design:
         traffic = net.weight_bytes + net.act_read_bytes + net.act_write_bytes
         cell = net.net_index * len(GROUPS) + net.group
-        design = cls(net, np.zeros(0), net.layer_counts.astype(np.float64), traffic, cell)
+        design = cls(net, np.zeros(0), net.layer_counts.astype(np.float64), net.act_elems(), traffic, cell)
         object.__setattr__(design, "lattice", design.sums(LATTICE_RIDGES))
         return design
 
@@ -156,11 +186,16 @@ class Design:
         g = GROUPS.index(group)
         return np.bincount(self.net.net_index[self.net.group == g], minlength=self.net.n_networks) > 0
 
+    def has_act(self, cls: str) -> np.ndarray:
+        """Per network: does it contain layers whose activation is in class ``cls``?"""
+        return self.act_elems[:, ACT_CLASSES.index(cls)] > 0
+
 
 def _columns(design: Design, sums: np.ndarray, variant: Variant, rows: np.ndarray) -> np.ndarray:
-    """The design matrix (R, rows, k): A_all, A_g per slowed group, layer count, 1."""
+    """The design matrix (R, rows, k): A_all, A_g per slowed group, E_c per activation class, layer count, 1."""
     s = sums[:, rows, :]
     cols = [s.sum(axis=2)] + [s[:, :, GROUPS.index(g)] for g in variant.slow_groups]
+    cols += [np.broadcast_to(design.act_elems[rows, ACT_CLASSES.index(c)], s.shape[:2]) for c in variant.act_classes]
     if variant.overhead:
         cols.append(np.broadcast_to(design.layers[rows], s.shape[:2]))
     if variant.invoke:
@@ -252,13 +287,17 @@ def _params(variant: Variant, ridge: float, beta: np.ndarray) -> ModelParams:
     for g in variant.slow_groups:
         slowdown[g] = 1.0 + float(beta[i]) / float(beta[0])
         i += 1
+    act = {}
+    for c in variant.act_classes:
+        act[c] = float(beta[i])
+        i += 1
     overhead = invoke = 0.0
     if variant.overhead:
         overhead = float(beta[i])
         i += 1
     if variant.invoke:
         invoke = float(beta[i])
-    return ModelParams(peak, peak / ridge, overhead_s=overhead, invoke_s=invoke, slowdown=slowdown)
+    return ModelParams(peak, peak / ridge, overhead_s=overhead, invoke_s=invoke, slowdown=slowdown, act_s_per_elem=act)
 
 
 def _closed_scale(columns: np.ndarray, log_y: np.ndarray) -> float:
@@ -303,17 +342,17 @@ def _lattice_search(design: Design, variant: Variant, idx: np.ndarray, log_y: np
     if near is not None:
         window = np.arange(max(near - 8, 0), min(near + 9, len(LATTICE_RIDGES)))
         beta, cost = _gauss_newton(_columns(design, design.lattice[window], variant, idx), log_y, _GN_FAST)
-        j = int(np.argmin(cost))
+        j = int(_first_min(cost))
         edge = (j == 0 and window[0] > 0) or (j == len(window) - 1 and window[-1] < len(LATTICE_RIDGES) - 1)
         if not edge:
             return int(window[j]), beta[j]
     x = _columns(design, design.lattice[_COARSE], variant, idx)
     _, cost = _gauss_newton(x, log_y, _GN_FAST)
-    centre = int(_COARSE[int(np.argmin(cost))])  # ties: the lowest ridge
+    centre = int(_COARSE[int(_first_min(cost))])
     fine = np.arange(max(centre - _FINE_HALF_WIDTH, 0), min(centre + _FINE_HALF_WIDTH + 1, len(LATTICE_RIDGES)))
     x = _columns(design, design.lattice[fine], variant, idx)
     beta, cost = _gauss_newton(x, log_y, _GN_FAST)
-    j = int(np.argmin(cost))
+    j = int(_first_min(cost))
     return int(fine[j]), beta[j]
 
 
@@ -332,8 +371,8 @@ def _refine(design: Design, variant: Variant, idx: np.ndarray, log_y: np.ndarray
     for _ in range(_REFINE_ROUNDS):
         grid = np.linspace(lo, hi, 17)
         beta, cost = run(grid)
-        j = int(np.argmin(cost))
-        if cost[j] < best[0]:
+        j = int(_first_min(cost))
+        if _better(float(cost[j]), best[0]):
             best = (float(cost[j]), float(grid[j]), beta[j])
         if 0 < j < 16:
             c0, c1, c2 = cost[j - 1], cost[j], cost[j + 1]
@@ -341,7 +380,7 @@ def _refine(design: Design, variant: Variant, idx: np.ndarray, log_y: np.ndarray
             if denom > 0:
                 vertex = grid[j] + 0.5 * (grid[1] - grid[0]) * (c0 - c2) / denom
                 vb, vc = run(np.array([vertex]))
-                if vc[0] < best[0]:
+                if _better(float(vc[0]), best[0]):
                     best = (float(vc[0]), float(vertex), vb[0])
         spacing = (hi - lo) / 16
         lo, hi = best[1] - spacing, best[1] + spacing

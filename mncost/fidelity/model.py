@@ -10,9 +10,10 @@ arrays. Per layer *i* of a network::
     write_i = 0 if out_tensor_bytes_i ≤ onchip_bytes else act_write_bytes_i
     t_i     = slowdown[group_i] · max(MACs_i / peak, (weight_bytes_i + read_i + write_i) / bw)
               + overhead_s                                                      (per-layer overhead)
+              + act_s_per_elem[class_i] · out_elems_i                           (activation cost)
     latency = Σ_i t_i
 
-With ``onchip_bytes = 0``, all slowdowns 1 and ``overhead_s = 0`` this is exactly
+With ``onchip_bytes = 0``, all slowdowns 1, no activation cost and ``overhead_s = 0`` this is exactly
 mncost's plain roofline (``mncost.roofline.time_layer`` summed by ``analyze``).
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..hardware import DTYPE_BYTES, HardwareProfile
 from ..ops import numel
+from ..ops import ACT_CLASSES
 from ..roofline import GROUPS, compute_bound, layer_group, roof_s, times_s, traffic_bytes
 
 __all__ = ["GROUPS", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "layer_group", "layer_times_s", "predict_latency_s"]
@@ -50,6 +52,8 @@ class NetworkSet:
     group: np.ndarray  # int64 index into GROUPS
     weight_dtype: str
     activation_dtype: str
+    act_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # int64 index into ACT_CLASSES (empty: none)
+    out_elems: np.ndarray = field(default_factory=lambda: np.zeros(0))  # output elements (× batch)
 
     @property
     def n_networks(self) -> int:
@@ -71,6 +75,13 @@ class NetworkSet:
     def groups_present(self) -> set[str]:
         return {GROUPS[g] for g in np.unique(self.group)}
 
+    def act_elems(self) -> np.ndarray:
+        """(N, len(ACT_CLASSES)): each network's output elements per activation class."""
+        n, c = self.n_networks, len(ACT_CLASSES)
+        if not len(self.act_class):
+            return np.zeros((n, c))
+        return np.bincount(self.net_index * c + self.act_class, weights=self.out_elems, minlength=n * c).reshape(n, c)
+
 
 def build_network_set(
     walks: Sequence[Walk],
@@ -85,7 +96,7 @@ def build_network_set(
     batches = list(batches) if batches is not None else [1] * len(walks)
     if len(batches) != len(walks):
         raise ValueError("one batch size per walk")
-    cols: dict[str, list[float]] = {k: [] for k in ("net", "macs", "w", "r", "wr", "in", "out", "g")}
+    cols: dict[str, list[float]] = {k: [] for k in ("net", "macs", "w", "r", "wr", "in", "out", "g", "a", "oe")}
     for index, (w, batch) in enumerate(zip(walks, batches)):
         for layer in w.layers:
             cols["net"].append(index)
@@ -96,6 +107,8 @@ def build_network_set(
             cols["in"].append(numel(layer.in_shape) * batch * ab)
             cols["out"].append(numel(layer.out_shape) * batch * ab)
             cols["g"].append(GROUPS.index(layer_group(layer)))
+            cols["a"].append(layer.act_class_index)
+            cols["oe"].append(numel(layer.out_shape) * batch)
     return NetworkSet(
         names=tuple(names) if names is not None else tuple(f"{w.spec.name} α={w.alpha:g} r{w.resolution}" for w in walks),
         net_index=np.asarray(cols["net"], dtype=np.int64),
@@ -108,6 +121,8 @@ def build_network_set(
         group=np.asarray(cols["g"], dtype=np.int64),
         weight_dtype=weight_dtype,
         activation_dtype=activation_dtype,
+        act_class=np.asarray(cols["a"], dtype=np.int64),
+        out_elems=np.asarray(cols["oe"], dtype=np.float64),
     )
 
 
@@ -124,6 +139,7 @@ class ModelParams:
     invoke_s: float = 0.0  # fixed cost of every inference
     onchip_bytes: float = 0.0  # activation tensors up to this size cause no DRAM traffic
     slowdown: dict[str, float] = field(default_factory=dict)  # group -> factor ≥ 1 on its layers' roofline time
+    act_s_per_elem: dict[str, float] = field(default_factory=dict)  # activation class -> seconds per output element
 
     @classmethod
     def of_profile(cls, hw: HardwareProfile, *, refined: bool = False) -> ModelParams:
@@ -132,7 +148,7 @@ class ModelParams:
         if not refined or r is None:
             return cls(hw.peak_macs_per_s, hw.mem_bw_bytes_per_s)
         return cls(r.peak_macs_per_s or hw.peak_macs_per_s, r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s,
-                   r.overhead_s_per_layer, r.invoke_s, r.onchip_bytes, dict(r.slowdown))
+                   r.overhead_s_per_layer, r.invoke_s, r.onchip_bytes, dict(r.slowdown), dict(r.act_s_per_elem))
 
     @property
     def ridge_macs_per_byte(self) -> float:
@@ -152,6 +168,8 @@ class ModelParams:
             out["onchip_bytes"] = self.onchip_bytes
         for group, factor in sorted(self.slowdown.items()):
             out[f"slowdown_{group}"] = factor
+        for cls, seconds in sorted(self.act_s_per_elem.items()):
+            out[f"act_s_per_elem_{cls}"] = seconds
         return out
 
 
@@ -166,12 +184,21 @@ def _slowdowns(net: NetworkSet, p: ModelParams) -> np.ndarray | float:
     return by_layer
 
 
+def _act_s(net: NetworkSet, p: ModelParams) -> np.ndarray | float:
+    """Each layer's activation cost (0 where its class has none)."""
+    if not p.act_s_per_elem or not len(net.act_class):
+        return 0.0
+    per_class = np.array([p.act_s_per_elem.get(c, 0.0) if c else 0.0 for c in ACT_CLASSES])
+    cost: np.ndarray = per_class[net.act_class] * net.out_elems
+    return cost
+
+
 def layer_times_s(net: NetworkSet, p: ModelParams) -> np.ndarray:
     """Every layer's modelled time: the roofline core (:func:`mncost.roofline.times_s`) on arrays."""
     t: np.ndarray = times_s(
         net.macs, net.weight_bytes, net.act_read_bytes, net.act_write_bytes, net.in_tensor_bytes, net.out_tensor_bytes, _slowdowns(net, p),
         peak_macs_per_s=p.peak_macs_per_s, mem_bw_bytes_per_s=p.mem_bw_bytes_per_s, onchip_bytes=p.onchip_bytes,
-        overhead_s_per_layer=p.overhead_s, xp=np,
+        overhead_s_per_layer=p.overhead_s, act_s=_act_s(net, p), xp=np,
     )
     return t
 

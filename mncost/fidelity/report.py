@@ -62,6 +62,7 @@ def _params(p: ModelParams, net: NetworkSet | None = None) -> str:
     if p.invoke_s:
         parts.append(f"invoke {_small(p.invoke_s * 1e3)} ms")
     parts += [f"{g} ×{f:.3g}" for g, f in sorted(p.slowdown.items())]
+    parts += [f"{c} activations {_small(x * 1e9)} ns/element" for c, x in sorted(p.act_s_per_elem.items())]
     if p.onchip_bytes:
         parts.append(f"on-chip {p.onchip_bytes / 2**10:.3g} KiB")
     return ", ".join(parts)
@@ -106,8 +107,10 @@ measurements; error is |predicted − measured| / measured. Columns: *MACs* = la
 scale); *RP* = the plain roofline at the ridge point of the MobileNetV4 paper's Table 16, only the scale
 fitted; *plain* = the plain roofline, peak and bandwidth fitted; *selected* = the plain roofline plus
 the refinement terms chosen by forward stepwise selection on inner leave-one-out (candidates fixed in
-advance: a time per layer, a time per inference, a slowdown per layer group; a term must lower the inner
-LOO RMS log error by 20 %, a threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
+advance, on hardware grounds given in `mncost/fidelity/select.py`: a time per layer, a time per inference,
+a slowdown per layer group, a time per output element of layers with a hard (hard-swish/-sigmoid) or
+smooth (GELU, swish, sigmoid) activation; a term must lower the inner LOO RMS log error by 20 %, a
+threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
 ≤ 10 %, judged on data sets of at least 10 networks."""
 
 
@@ -176,6 +179,7 @@ def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[pape
         path = " → ".join(f"`{name}` {rmse:.3f}" for name, rmse in s.path)
         choice_rows.append([f.device, ", ".join(f"`{k}` ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])), path])
     out.append(_table(["device", "chosen per outer fold", "path on all rows (inner LOO RMS log error)"], choice_rows, "lll"))
+    out.append(_family_section([(d, f) for d, f in fitted if d.dataset == "mnv4" and f.selection is not None]))
     out.append(_transfer_section(fits, transfer_check))
     out.append("\n## Selected model, fitted on all rows\n\n")
     out.append(_table(["device", "model", "parameters"], [[f.device, f.selection.chosen.name, _params(f.selection.fit.params, f.net)]
@@ -191,6 +195,35 @@ def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[pape
                           f"{s.loo_predicted_s[k] * 1e3:.3g}" if s else "–", f"`{s.per_fold[k]}`" if s else "–"])
         out.append(_table(["network", "α", "res", "measured", "MACs", "plain", "selected", "chosen in its fold"], table, "lrrrrrrl"))
     return "".join(out)
+
+
+def _family_section(fits: list[tuple[paper.Device, DeviceFit]]) -> str:
+    """Per architecture family (the spec's ``family``) and device: how many times slower than predicted
+    the family runs (geometric mean of measured / leave-one-out predicted), plain → selected."""
+    from ..spec import load_spec
+
+    family_of: dict[str, str] = {}
+    cells: dict[str, dict[str, str]] = {}
+    for _, f in fits:
+        s = f.selection
+        assert s is not None
+        by_family: dict[str, list[int]] = {}
+        for k, m in enumerate(f.rows):
+            if m.model not in family_of:
+                family_of[m.model] = load_spec(m.model).family or m.model
+            by_family.setdefault(family_of[m.model], []).append(k)
+        for fam, ks in by_family.items():
+            plain = float(np.exp(np.mean(np.log(f.latency_s[ks] / f.plain.loo_predicted_s[ks]))))
+            sel = float(np.exp(np.mean(np.log(f.latency_s[ks] / s.loo_predicted_s[ks]))))
+            cells.setdefault(fam, {})[f.device] = f"{plain:.2f} → {sel:.2f}"
+    devices = [f.device for _, f in fits]
+    order = list(dict.fromkeys(family_of[m.model] for _, f in fits for m in f.rows))
+    rows = [[fam, *(cells[fam].get(d, "–") for d in devices)] for fam in order]
+    return ("\n## Per family: measured ÷ predicted, plain → selected (leave-one-out)\n\n"
+            "Geometric mean over the family's networks of measured latency ÷ its leave-one-out prediction, by the "
+            "plain roofline and by the selected model (1 = on target, 2 = runs twice as slow as predicted; – = not measured "
+            "there). Families are the specs' `family` field.\n\n"
+            + _table(["family", *devices], rows, "l" + "r" * len(devices)))
 
 
 def _transfer_section(fits: list[tuple[paper.Device, DeviceFit | None]], transfer_check: Any) -> str:

@@ -271,8 +271,11 @@ class _Mapper(GraphView):
             if self.numel(small) == (out_shape[0] if out_shape else -1) and self.g.shape(big) == self.g.shape(out):
                 self.emit(ops.channel_scale(node.name, node.op, out_shape, group="se" if se else "elementwise"))
                 return
+        if op == "act":
+            act = ACTIVATIONS[node.op]
         self.emit(ops.elementwise(node.name, node.op, in_elems, in_shape, out_shape, op=op, ops_per_elem=ops_per_elem + extra,
-                                  params=params, bn_params=bn_params, group="se" if se else "elementwise"))
+                                  params=params, bn_params=bn_params, group="se" if se else ("norm" if op == "norm" else "elementwise"),
+                                  act=act))
 
     def pool(self, node: Node) -> None:
         x, out = node.inputs[0], node.outputs[0]
