@@ -188,7 +188,7 @@ def fidelity_local(
         write_atomic(output_dir / "local.md", text)
     else:
         require("numpy", "scipy", "torch")
-        from ..fidelity.report import run_local
+        from ..fidelity.local import run_local
 
         run_local(output_dir, threads=threads, quick=quick)
     print(f"wrote {output_dir}/local.md", file=sys.stderr)

@@ -12,8 +12,9 @@ Modules (import the one you need; this package imports nothing heavy itself):
   scored, and the hardware profile YAML (the library behind ``mncost fit``);
 - :mod:`.calibrate`, :mod:`.bench` — this machine's roofs and latencies, with torch
   (imported inside their functions only);
-- :mod:`.report` — the markdown reports (``paper_report()``, ``local_report()``, ``run_local()``)
-  and ``render_fit()``, the text ``mncost fit`` prints.
+- :mod:`.report` — the markdown reports (``paper_report()``, ``local_report()``)
+  and ``render_fit()``, the text ``mncost fit`` prints;
+- :mod:`.local` — ``run_local()``: the study of this machine that writes ``reports/fidelity/``.
 
 numpy and scipy come with the ``fit`` extra, torch with the ``torch`` extra; call
 :func:`require` before importing a module that needs them to get a one-line error.

@@ -48,6 +48,7 @@ class Device:
     device: str
     profile: str  # built-in profile name fitted to it ('' = too few rows)
     generic: str  # the generic profile modelled on it ('' = none)
+    transfer_from: str = ""  # a device whose selected model is checked on this one's networks ('' = none)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def table16() -> dict[str, PaperRidge]:
 
 def measured_devices() -> list[Device]:
     """Every device of ``devices.csv``, in file order."""
-    return [Device(r["dataset"], r["device"], r["profile"], r["generic"]) for r in _rows(DEVICES)]
+    return [Device(r["dataset"], r["device"], r["profile"], r["generic"], r["transfer_from"]) for r in _rows(DEVICES)]
 
 
 def devices(rows: list[Measurement] | None = None) -> list[str]:

@@ -12,14 +12,14 @@ Numbers are formatted here and only here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
-import numpy as np
-
-from . import paper
-from .device import DeviceFit, fit_measurements
 from typing import Any
 
+import numpy as np
+
+from ..views.formats import md_table
+from . import paper
+from .device import DeviceFit, fit_measurements
 from .fit import Evaluation, Scores, score
 from .measurements import read_measurements
 from .model import ModelParams, NetworkSet, compute_bound_share, predict_latency_s
@@ -40,14 +40,6 @@ def _pct(x: float) -> str:
 def _small(x: float) -> str:
     """Values an optimizer leaves at ~1e-15 of their scale read as 0."""
     return "0" if abs(x) < 1e-6 else f"{x:.3g}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
-    align = align or "l" + "r" * (len(header) - 1)
-    marks = {"l": "---", "r": "---:", "c": ":---:"}
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 def _params(p: ModelParams, net: NetworkSet | None = None) -> str:
@@ -91,7 +83,7 @@ def render_fit(fit: DeviceFit) -> str:
         rows.append([f"selected: {s.chosen.name}", _rs(score(s.predicted_s, fit.latency_s).spearman), _rs(s.loo.spearman),
                      _pct(score(s.predicted_s, fit.latency_s).median_ape), _pct(s.loo.median_ape), _pct(score(s.predicted_s, fit.latency_s).worst_ape),
                      _pct(s.loo.worst_ape), _params(s.fit.params, fit.net)])
-    table = _table(["model", "r_s", "r_s LOO", "median error", "LOO", "worst error", "LOO", "fitted parameters"], rows, "lrrrrrrl")
+    table = md_table(["model", "r_s", "r_s LOO", "median error", "LOO", "worst error", "LOO", "fitted parameters"], rows, "lrrrrrrl")
     return head + table + ("\nerror = |predicted − measured| / measured; LOO: leave-one-out, every parameter refitted without "
                            "the predicted network; for *selected* the choice of terms is made without it too (nested leave-one-out). "
                            "The profile records the plain roofline, and the selected model under `refinements:`.\n")
@@ -149,7 +141,7 @@ def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[pape
         s = f.selection
         rows.append([f.device, d.dataset, str(len(f.rows)), _cell(f.macs.loo), _cell(_rp(f).loo if _rp(f) else None), _cell(f.plain.loo),
                      _cell(s.loo if s else None), f"`{s.chosen.name}`" if s else "–", _goal(f)])
-    out.append(_table(["device", "data", "n", "MACs", "RP", "plain", "selected", "selected on all rows", "goal"], rows, "llrrrrrll"))
+    out.append(md_table(["device", "data", "n", "MACs", "RP", "plain", "selected", "selected on all rows", "goal"], rows, "llrrrrrll"))
     small = [f"{d.device} ({sum(1 for r in paper.dataset_rows(d.dataset) if r.device == d.device)} networks)" for d, f in fits if f is None]
     if small:
         out.append(f"\nToo few networks to fit (fewer than 4): {', '.join(small)}; used for the transfer check below.\n")
@@ -163,8 +155,8 @@ def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[pape
         t16_rows.append([f.device, f"{ref.ridge_macs_per_byte:g}", f"{ref.spearman_roofline:.3f}", f"{ref.spearman_macs:.3f}",
                          _rs(rp.loo.spearman) if rp else "–", _rs(f.macs.loo.spearman), f"{f.plain.fit.params.ridge_macs_per_byte:.3g}"
                          + (" (lower bound)" if compute_bound_share(f.net, f.plain.fit.params) == 0.0 else "")])
-    out.append(_table(["device", "Table 16 RP (MACs/B)", "Table 16 r_s roofline", "Table 16 r_s MACs", "r_s at RP here (LOO)",
-                       "r_s MACs here (LOO)", "fitted ridge here"], t16_rows))
+    out.append(md_table(["device", "Table 16 RP (MACs/B)", "Table 16 r_s roofline", "Table 16 r_s MACs", "r_s at RP here (LOO)",
+                       "r_s MACs here (LOO)", "fitted ridge here"], t16_rows, "lrrrrrr"))
     out.append("\nTable 16's r_s are over the paper's own, larger set of networks; here only the Table 6 networks that mncost "
                "can count are used, with mncost's conventions (every walked layer, residual adds and pooling included).\n")
     out.append("\n## Which terms each fold chose\n\n")
@@ -178,11 +170,11 @@ def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[pape
             counts[name] = counts.get(name, 0) + 1
         path = " → ".join(f"`{name}` {rmse:.3f}" for name, rmse in s.path)
         choice_rows.append([f.device, ", ".join(f"`{k}` ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])), path])
-    out.append(_table(["device", "chosen per outer fold", "path on all rows (inner LOO RMS log error)"], choice_rows, "lll"))
+    out.append(md_table(["device", "chosen per outer fold", "path on all rows (inner LOO RMS log error)"], choice_rows, "lll"))
     out.append(_family_section([(d, f) for d, f in fitted if d.dataset == "mnv4" and f.selection is not None]))
     out.append(_transfer_section(fits, transfer_check))
     out.append("\n## Selected model, fitted on all rows\n\n")
-    out.append(_table(["device", "model", "parameters"], [[f.device, f.selection.chosen.name, _params(f.selection.fit.params, f.net)]
+    out.append(md_table(["device", "model", "parameters"], [[f.device, f.selection.chosen.name, _params(f.selection.fit.params, f.net)]
                                                           for _, f in fitted if f.selection], "lll"))
     out.append("\n## Per network: measured and leave-one-out predictions (ms)\n")
     for d, f in fitted:
@@ -193,7 +185,7 @@ def paper_report(*, select: bool = True, workers: int = 1, fits: list[tuple[pape
             table.append([m.label or m.model, f"{m.alpha:g}", str(f.resolutions[k]), f"{m.latency_ms:g}",
                           f"{f.macs.loo_predicted_s[k] * 1e3:.3g}", f"{f.plain.loo_predicted_s[k] * 1e3:.3g}",
                           f"{s.loo_predicted_s[k] * 1e3:.3g}" if s else "–", f"`{s.per_fold[k]}`" if s else "–"])
-        out.append(_table(["network", "α", "res", "measured", "MACs", "plain", "selected", "chosen in its fold"], table, "lrrrrrrl"))
+        out.append(md_table(["network", "α", "res", "measured", "MACs", "plain", "selected", "chosen in its fold"], table, "lrrrrrrl"))
     return "".join(out)
 
 
@@ -223,24 +215,29 @@ def _family_section(fits: list[tuple[paper.Device, DeviceFit]]) -> str:
             "Geometric mean over the family's networks of measured latency ÷ its leave-one-out prediction, by the "
             "plain roofline and by the selected model (1 = on target, 2 = runs twice as slow as predicted; – = not measured "
             "there). Families are the specs' `family` field.\n\n"
-            + _table(["family", *devices], rows, "l" + "r" * len(devices)))
+            + md_table(["family", *devices], rows, "l" + "r" * len(devices)))
 
 
 def _transfer_section(fits: list[tuple[paper.Device, DeviceFit | None]], transfer_check: Any) -> str:
+    """For every device with a ``transfer_from`` in devices.csv: the other source's selected model on its networks."""
     by = {d.device: f for d, f in fits}
-    source, target = "Pixel 1 CPU fp32 (MNv3 paper)", "Pixel 1 CPU fp32 (MNv2 paper)"
-    f = by.get(source)
-    if f is None or f.selection is None:
-        return ""
-    t = transfer_check(f, "mnv2", target)
-    return ("\n## Transfer: one paper's Pixel 1 predicts the other's\n\n"
-            f"The model selected on *{source}* (`{t.model}`, fitted on all its {len(f.rows)} networks) predicts the "
-            f"{t.raw.n} networks of *{target}* (MobileNetV1, V2 1.0 and 1.4; an older TF-Lite):\n\n"
-            + _table(["prediction", "r_s", "median error", "worst error"],
-                     [["as fitted, nothing refitted", _rs(t.raw.spearman), _pct(t.raw.median_ape), _pct(t.raw.worst_ape)],
-                      ["one scale refitted (leave-one-out over the 3)", _rs(t.scaled_loo.spearman), _pct(t.scaled_loo.median_ape), _pct(t.scaled_loo.worst_ape)]])
-            + f"\nThe refitted scale is {t.scale:.3g}× (the older runtime is that much slower overall). With 3 networks r_s "
-            "takes only the values ±1, ±0.5: it says whether the order is kept, little more.\n")
+    out = []
+    for target in (d for d, _ in fits if d.transfer_from):
+        f = by.get(target.transfer_from)
+        if f is None or f.selection is None:
+            continue
+        t = transfer_check(f, target.dataset, target.device)
+        nets = [m.label or m.model for m in paper.dataset_rows(target.dataset) if m.device == target.device and m.status == "ok"]
+        out.append(f"\n## Transfer: {f.device} predicts {target.device}\n\n"
+                   f"The model selected on *{f.device}* (`{t.model}`, fitted on all its {len(f.rows)} networks) predicts the "
+                   f"{t.raw.n} networks of *{target.device}* ({', '.join(nets)}; {paper.DATASETS[target.dataset].citation}):\n\n"
+                   + md_table(["prediction", "r_s", "median error", "worst error"],
+                              [["as fitted, nothing refitted", _rs(t.raw.spearman), _pct(t.raw.median_ape), _pct(t.raw.worst_ape)],
+                               [f"one scale refitted (leave-one-out over the {t.raw.n})", _rs(t.scaled_loo.spearman), _pct(t.scaled_loo.median_ape), _pct(t.scaled_loo.worst_ape)]],
+                              "lrrr")
+                   + f"\nThe refitted scale is {t.scale:.3g}× (the target's runtime is that much slower overall)."
+                   + (" With 3 networks r_s takes only the values ±1, ±0.5: it says whether the order is kept, little more.\n" if t.raw.n == 3 else "\n"))
+    return "".join(out)
 
 
 # -- this machine ---------------------------------------------------------------------
@@ -253,7 +250,7 @@ def local_report(
 ) -> str:
     """The fidelity report on latencies measured on this machine (reports/fidelity/local.md).
 
-    Reads what :func:`run_local` wrote: the measurements CSV, the calibrated profile
+    Reads what :func:`.local.run_local` wrote: the measurements CSV, the calibrated profile
     and (optionally) one network's per-layer times.
     """
     from ..hardware import load_hardware
@@ -268,7 +265,7 @@ def local_report(
     out = [
         "# Roofline fidelity on this machine\n\n",
         f"Generated by `mncost.fidelity.report.local_report()` from files written by "
-        f"`mncost.fidelity.report.run_local()`; regenerate the measurements and the report with\n"
+        f"`mncost.fidelity.local.run_local()`; regenerate the measurements and the report with\n"
         "`mncost fidelity local --output-dir reports/fidelity` (about 2 minutes on 2 cores), or only "
         f"the report from the committed measurements with\n`{LOCAL_COMMAND}`.\n\n",
         "Measurement notes (from the CSV header):\n\n" + "".join(f"- {c}\n" for c in comments if c) + "\n",
@@ -291,7 +288,7 @@ def local_report(
                       f"{m.latency_iqr_ms:.2g}" if m.latency_iqr_ms is not None else "–", f"{calibrated_pred[k] * 1e3:.3g}",
                       f"{fit.macs.loo_predicted_s[k] * 1e3:.3g}", f"{fit.plain.loo_predicted_s[k] * 1e3:.3g}",
                       f"{r.loo_predicted_s[k] * 1e3:.3g}" if r else "–"])
-    out.append(_table(["model", "α", "res", "MMACs", "measured", "IQR", "calibrated roofline", "MACs LOO", "roofline LOO", "selected LOO (nested)"], table))
+    out.append(md_table(["model", "α", "res", "MMACs", "measured", "IQR", "calibrated roofline", "MACs LOO", "roofline LOO", "selected LOO (nested)"], table, "l" + "r" * 9))
     if layers is not None and Path(layers).is_file():
         out.append(_layer_section(Path(layers), fit))
     onnx = Path(measurements).parent / "local_onnx_int8_measurements.csv"
@@ -327,7 +324,7 @@ def campaign_section(path: str | Path) -> str:
                "calibration of the CPU." if noisy else "Quiet enough to trust the medians.")
             + f"\n\nLeave-one-out r_s / median error: MACs alone {_cell(fit.macs.loo)}, plain roofline {_cell(fit.plain.loo)}, "
             f"selected {_cell(s.loo) if s else '–'} (`{s.chosen.name if s else '–'}`).\n\n"
-            + _table(["network", "MMACs", "measured ms", "noise", "runs", "MACs LOO", "plain LOO", "selected LOO"], table))
+            + md_table(["network", "MMACs", "measured ms", "noise", "runs", "MACs LOO", "plain LOO", "selected LOO"], table, "l" + "r" * 7))
 
 
 def _local_reading(fit: DeviceFit, cal: Scores, ratio: float) -> str:
@@ -369,60 +366,4 @@ def _layer_section(path: Path, fit: DeviceFit) -> str:
     return (f"\n## Per layer: {title}\n\nMedian time per layer from forward hooks (`bench(..., layer_runs=N)`), summed by layer group, "
             "against the plain roofline with the calibrated roofs and with the selected model "
             f"(`{path}` has every layer).\n\n"
-            + _table(["group", "layers", "measured ms", "calibrated roofline ms", "selected model ms"], table))
-
-
-def run_local(
-    out_dir: str | Path = LOCAL_DIR,
-    *,
-    threads: int | None = 1,
-    quick: bool = False,
-    layer_model: tuple[str, float, int | None] = ("v2", 1.0, 224),
-) -> str:
-    """Calibrate, benchmark the built-in grid, write the measurements and profiles, return the report.
-
-    Writes ``local-cpu-calibrated.yaml``, ``local_measurements.csv``, ``local_layers.csv``,
-    ``local-cpu-fitted.yaml`` and ``local.md`` under ``out_dir``.
-    """
-    import os
-    import platform
-
-    from ..output import write_atomic
-    from .bench import bench, bench_all
-    from .calibrate import calibrate, calibration_profile, cpu_model
-    from ..spec import load_spec
-    from ..walker import walk
-    from .measurements import format_measurements
-    from .model import build_network_set, layer_group, layer_times_s
-    from .profile import check_profile, write_profile
-
-    out = Path(out_dir)
-    cal = calibrate(threads=threads, quick=quick)
-    profile = calibration_profile(cal)
-    write_profile(out / "local-cpu-calibrated.yaml", profile, comments=("Written by mncost.fidelity.report.run_local (mncost.fidelity.calibrate).",))
-    load_before = os.getloadavg()
-    rows = bench_all(threads=threads, quick=quick)
-    load_after = os.getloadavg()
-    notes = (
-        f"Measured by mncost.fidelity.report.run_local: bench_all(threads={threads}), torch {cal.torch_version} eager fp32, "
-        "batch 1, BN folded, median of the timed runs (IQR beside).",
-        f"Machine: {cpu_model() or platform.processor()}, {os.cpu_count()} logical CPUs; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (other processes share the cores).",
-    )
-    write_atomic(out / "local_measurements.csv", format_measurements(rows, comments=notes))
-    fit = fit_measurements(rows, name="local-cpu-fitted", dtype="fp32", source=str(out / "local_measurements.csv"))
-    fit.write_profile(out / "local-cpu-fitted.yaml")
-    model, alpha, res = layer_model if not quick else ("v2", 0.35, 32)
-    hw = check_profile(profile)
-    result = bench(model, alpha=alpha, resolution=res, threads=threads, hw=hw, layer_runs=3 if quick else 30, runs=3 if quick else 30)
-    refined = fit.refined.fit.params if fit.refined else fit.plain.fit.params
-    w = walk(load_spec(model), alpha=alpha, resolution=res)
-    fitted = layer_times_s(build_network_set([w], weight_dtype="fp32", activation_dtype="fp32"), refined)
-    lines = ["network,layer,op,group,measured_s,calibrated_s,fitted_s"]
-    for layer, lb, tf in zip(w.layers, result.layers, fitted):
-        if not math.isnan(lb.measured_s):
-            lines.append(f"{model} α={alpha:g} r{res},{layer.name},{layer.op},{layer_group(layer)},{lb.measured_s:.6g},{lb.predicted_s:.6g},{tf:.6g}")
-    write_atomic(out / "local_layers.csv", f"# per-layer medians of {result.runs} hooked runs, threads={result.threads}\n" + "\n".join(lines) + "\n")
-    text = local_report(out / "local_measurements.csv", out / "local-cpu-calibrated.yaml", out / "local_layers.csv")
-    write_atomic(out / "local.md", text)
-    return text
+            + md_table(["group", "layers", "measured ms", "calibrated roofline ms", "selected model ms"], table, "lrrrr"))
