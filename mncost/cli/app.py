@@ -33,6 +33,7 @@ RhoOpt = Annotated[Optional[float], typer.Option("--rho", help="Resolution multi
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", help="Batch size: scales MACs and activation traffic, not weights.")]
 WidthRuleOpt = Annotated[Optional[str], typer.Option("--width-rule", help="Channel rounding rule for α (e.g. torchvision, paper); default: the spec's own (see `mncost models`).")]
 BnOpt = Annotated[bool, typer.Option("--include-bn-params", help="Count BatchNorm parameters in params and weight bytes (default: folded, reported apart).")]
+ProfileDtypesOpt = Annotated[bool, typer.Option("--profile-dtypes", help="A quantized ONNX graph: price every byte at the profile's dtypes, not the graph's int8 tensors.")]
 FusedAttnOpt = Annotated[bool, typer.Option("--fused-attention", help="Attention runs as one fused kernel: the attention matrix never goes to memory.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", parser=output_path, metavar="PATH")]

@@ -1,0 +1,111 @@
+"""Quantized graphs: read through QuantizeLinear/DequantizeLinear and the QLinear ops.
+
+Before shape inference, a quantized graph is rewritten into the float graph it
+computes, so the mapper counts it with the float rules (same MACs, same layers):
+
+- QDQ form: ``DequantizeLinear(QuantizeLinear(x))`` is ``x``, stored at the quantized
+  dtype (the ``x`` between the pair is what the runtime keeps in memory); a
+  ``DequantizeLinear`` of an integer initializer is that initializer (a weight stored
+  at its integer dtype). The pairs read through are views, counted in ``views``.
+- QOperator form: ``QLinearConv``, ``QLinearMatMul`` and onnxruntime's
+  ``com.microsoft`` QLinear ops become their float op on the same tensors (scales and
+  zero points dropped); the tensors keep their integer dtypes.
+
+The rule for bytes (README, "Counting conventions", dtypes): a tensor the graph
+stores at a quantized dtype (integers of up to 16 bits, 8- and 4-bit floats) is
+counted at that size; every other tensor at the profile's dtype.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+# TensorProto types that are quantized storage: (u)int2/4/8/16 and the 8-/4-bit floats.
+QUANTIZED_DTYPES = frozenset({2, 3, 4, 5, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26})
+
+# QOperator op → (its float op, the positions of the float op's inputs among the QLinear op's,
+# the position of its output zero point: the output's integer dtype; uint8 when it is omitted).
+_QLINEAR: dict[str, tuple[str, tuple[int, ...], int]] = {
+    "QLinearConv": ("Conv", (0, 3, 8), 7),
+    "QLinearMatMul": ("MatMul", (0, 3), 7),
+    "QGemm": ("Gemm", (0, 3, 6), 8),  # without y_scale (input 7) its output is float
+    "QLinearAdd": ("Add", (0, 3), 7),
+    "QLinearMul": ("Mul", (0, 3), 7),
+    "QLinearGlobalAveragePool": ("GlobalAveragePool", (0,), 4),
+    "QLinearAveragePool": ("AveragePool", (0,), 4),
+    "QLinearSigmoid": ("Sigmoid", (0,), 4),
+    "QLinearLeakyRelu": ("LeakyRelu", (0,), 4),
+    "QLinearSoftmax": ("Softmax", (0,), 4),
+}
+_DROPPED_ATTRS = frozenset({"channels_last", "opset"})  # QLinear-only attributes the float op does not have
+_QDQ = ("QuantizeLinear", "DequantizeLinear")
+
+
+def _q_dtype(node: Any, init_dtype: dict[str, int]) -> int:
+    """The storage dtype of a QuantizeLinear's output: its zero point's, its output_dtype, else uint8."""
+    if len(node.input) > 2 and node.input[2] in init_dtype:
+        return init_dtype[node.input[2]]
+    for a in node.attribute:
+        if a.name == "output_dtype" and a.i:
+            return int(a.i)
+    return 2
+
+
+def read_through(model: Any, sizes: dict[int, float]) -> tuple[dict[str, float], Counter[str], bool]:
+    """Rewrite ``model`` (in place) into its float graph.
+
+    Returns (bytes per element of the float tensors the graph stores quantized, the
+    Q/DQ nodes read through by op, whether anything was rewritten).
+    """
+    g = model.graph
+    init_dtype = {i.name: i.data_type for i in g.initializer}
+    producer = {out: n for n in g.node for out in n.output if out}
+    qdq = [n for n in g.node if n.op_type in _QDQ and n.domain in ("", "ai.onnx", "com.microsoft") and n.input and n.output]
+    stored = {n.input[0]: sizes[d] for n in qdq if n.op_type == "QuantizeLinear" and (d := _q_dtype(n, init_dtype)) in sizes}
+    # A Q/DQ whose output leaves the graph stays (a view), with the Q/DQ chain that feeds it.
+    kept: set[int] = set()
+    frontier = [producer.get(o.name) for o in g.output]
+    while frontier:
+        n = frontier.pop()
+        if n is not None and n.op_type in _QDQ and id(n) not in kept:
+            kept.add(id(n))
+            frontier.append(producer.get(n.input[0]))
+    alias = {n.output[0]: n.input[0] for n in qdq if id(n) not in kept}
+    views: Counter[str] = Counter()
+    if not alias and not any(n.op_type in _QLINEAR for n in g.node):
+        return stored, views, False
+
+    def resolve(name: str) -> str:
+        for _ in range(len(alias)):
+            if name not in alias:
+                break
+            name = alias[name]
+        return name
+
+    for n in g.node:
+        if id(n) in kept:
+            continue
+        for i, name in enumerate(n.input):
+            if name in alias:
+                n.input[i] = resolve(name)
+        if n.op_type in _QLINEAR and n.domain in ("", "ai.onnx", "com.microsoft"):
+            op, positions, zero_point = _QLINEAR[n.op_type]
+            if n.op_type != "QGemm" or (len(n.input) > 7 and n.input[7]):
+                dtype = init_dtype.get(n.input[zero_point], 2) if len(n.input) > zero_point and n.input[zero_point] else 2
+                if dtype in sizes:
+                    stored[n.output[0]] = sizes[dtype]  # shape inference on the float op would call it float
+            inputs = [n.input[p] if p < len(n.input) else "" for p in positions]
+            while inputs and not inputs[-1]:
+                inputs.pop()
+            attrs = [a for a in n.attribute if a.name not in _DROPPED_ATTRS]
+            n.op_type, n.domain = op, ""
+            del n.input[:]
+            n.input.extend(inputs)
+            del n.attribute[:]
+            n.attribute.extend(attrs)
+    dropped = [i for i, n in enumerate(g.node) if n.op_type in _QDQ and n.output and n.output[0] in alias]
+    for i in reversed(dropped):
+        views[g.node[i].op_type] += 1
+        del g.node[i]
+    return {resolve(k): v for k, v in stored.items()}, views, True
