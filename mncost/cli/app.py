@@ -37,7 +37,7 @@ ProfileDtypesOpt = Annotated[bool, typer.Option("--profile-dtypes", help="A quan
 FusedAttnOpt = Annotated[bool, typer.Option("--fused-attention", help="Attention runs as one fused kernel: the attention matrix never goes to memory.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", parser=output_path, metavar="PATH")]
-ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names or spec paths, or 'all'. Default: the built-in ImageNet models (those with a published top-1).")]
+ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names, spec paths or .onnx models, or 'all'. Default: the built-in ImageNet models (those with a published top-1).")]
 HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")]
 ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a comma list and/or start:stop:step ranges (128:224:32). Default: each model's own.")]
 RhosOpt = Annotated[Optional[str], typer.Option("--rho", help="Resolution multipliers ρ (N = round(ρ × default)): a list or range. Not with --resolution.")]
