@@ -95,11 +95,16 @@ def test_hand_derived_bytes(build: object, tmp_path: Path) -> None:
 
 
 def test_profile_dtypes_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mncost import launch
+
     path = qdq_model(tmp_path / "q.onnx")
     totals = {}
     for extra in ([], ["--profile-dtypes"]):
-        assert main(["analyze", str(path), "--hw", PROFILE, "-f", "json", *extra]) == 0
+        args = ["analyze", str(path), "--hw", PROFILE, "-f", "json", *extra]
+        assert main(args) == 0
         totals[bool(extra)] = json.loads(capsys.readouterr().out)["totals"]
+        assert launch.parse_analyze(args) is not None and launch.main(args) == 0  # the light entry point agrees
+        assert json.loads(capsys.readouterr().out)["totals"] == totals[bool(extra)]
     assert (totals[False]["weight_bytes"], totals[False]["activation_bytes"]) == (112, 448 + 260)
     assert (totals[True]["weight_bytes"], totals[True]["activation_bytes"]) == (224, 2 * (448 + 260))
     assert totals[False]["macs"] == totals[True]["macs"] == 6912
