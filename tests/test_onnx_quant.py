@@ -116,7 +116,7 @@ def quantized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, P
     pytest.importorskip("torch")
     np = pytest.importorskip("numpy")
     pytest.importorskip("onnxruntime")
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from test_onnx import export
@@ -145,6 +145,8 @@ def quantized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, P
                     quantize_static(str(prepared), str(files[form]), Inputs(), quant_format=getattr(QuantFormat, form),
                                     activation_type=QuantType.QInt8 if form == "QDQ" else QuantType.QUInt8,
                                     weight_type=QuantType.QInt8, per_channel=form == "QDQ")
+                files["dynamic"] = folder / f"{name}.dynamic.onnx"
+                quantize_dynamic(str(prepared), str(files["dynamic"]), weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "MatMul", "Gemm"])
         finally:
             root.setLevel(level)
         out[name] = files
@@ -167,3 +169,18 @@ def test_quantize_static_graphs(quantized: dict[str, dict[str, Path]], name: str
         assert got.activation_bytes == counts.act_read_elems + counts.act_write_elems, got.name  # every tensor int8
     assert mine.totals.macs == ref.totals.macs
     assert mine.totals.activation_bytes * 2 == ref.totals.activation_bytes
+
+
+def test_dynamic_quantization(quantized: dict[str, dict[str, Path]]) -> None:
+    """ConvInteger/MatMulInteger are the convs and the fc (their int32 outputs are no shape arithmetic): the float
+    graph's MACs; int8 weights (the biases are added by later float Adds); each writes its int32 accumulator, 4 bytes."""
+    ref = analyze(quantized["v1-cifar"]["float"], PROFILE)
+    mine = analyze(quantized["v1-cifar"]["dynamic"], PROFILE)
+    assert not mine.unhandled_ops
+    dense = [layer for layer in mine.layers if layer.macs]
+    assert [(l.op, l.macs) for l in dense] == [(l.op, l.macs) for l in ref.layers if l.macs]
+    walked = {l.name: l for l in __import__("mncost.graph.count", fromlist=["graph_walk"]).graph_walk(quantized["v1-cifar"]["dynamic"])[0].layers}
+    for layer in dense:
+        counts = walked[layer.name]
+        assert layer.weight_bytes == layer.params
+        assert layer.activation_bytes == counts.act_read_elems * 1 + counts.act_write_elems * 4, layer.name  # uint8 in, int32 out

@@ -34,6 +34,8 @@ ACTIVATIONS = {
     "Swish": "swish", "Exp": "exp", "Abs": "abs", "Neg": "neg", "Sqrt": "sqrt", "Reciprocal": "reciprocal",
     "Floor": "floor", "Ceil": "ceil", "Round": "round", "Sign": "sign", "Sin": "sin", "Cos": "cos", "Log": "log",
 }
+# Ops whose integer outputs are data, not shape arithmetic (dynamic quantization's int32 accumulators).
+INTEGER_COMPUTE = frozenset({"QuantizeLinear", "DynamicQuantizeLinear", "ConvInteger", "MatMulInteger"})
 ARITHMETIC = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean"})
 TRANSPARENT = frozenset({"Identity", "Dropout"})
 MOVES = frozenset({"Transpose", "Concat", "Slice", "Split", "Gather", "GatherElements", "GatherND", "Pad", "Tile", "Expand",
@@ -381,7 +383,7 @@ class _Mapper(GraphView):
             if node.op in VIEW_OPS or (outs and all(o in self.g.constants for o in outs)):
                 self.views[node.op] += 1
                 continue
-            if node.op not in ("QuantizeLinear", "DynamicQuantizeLinear") and outs and all(self.g.dtype(o) in (6, 7, 9) for o in outs):
+            if node.op not in INTEGER_COMPUTE and outs and all(self.g.dtype(o) in (6, 7, 9) for o in outs):
                 self.views[node.op] += 1  # integer shape arithmetic
                 continue
             handler = handlers.get(node.op)

@@ -10,10 +10,14 @@ computes, so the mapper counts it with the float rules (same MACs, same layers):
 - QOperator form: ``QLinearConv``, ``QLinearMatMul`` and onnxruntime's
   ``com.microsoft`` QLinear ops become their float op on the same tensors (scales and
   zero points dropped); the tensors keep their integer dtypes.
+- Dynamic quantization (``DynamicQuantizeLinear`` → ``ConvInteger``/``MatMulInteger``
+  → Cast, scale, bias) stays as it runs: the integer op is the conv or matmul, its
+  int32 accumulator is stored at 4 bytes, the dequantizing ops are element-wise layers.
 
 The rule for bytes (README, "Counting conventions", dtypes): a tensor the graph
 stores at a quantized dtype (integers of up to 16 bits, 8- and 4-bit floats) is
-counted at that size; every other tensor at the profile's dtype.
+counted at that size (as is a dynamic quantization's int32 accumulator); every other
+tensor at the profile's dtype.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def read_through(model: Any, sizes: dict[int, float]) -> tuple[dict[str, float],
     producer = {out: n for n in g.node for out in n.output if out}
     qdq = [n for n in g.node if n.op_type in _QDQ and n.domain in ("", "ai.onnx", "com.microsoft") and n.input and n.output]
     stored = {n.input[0]: sizes[d] for n in qdq if n.op_type == "QuantizeLinear" and (d := _q_dtype(n, init_dtype)) in sizes}
+    for n in g.node:  # dynamic quantization: the int32 accumulators are tensors of the quantized graph too
+        if n.op_type in ("ConvInteger", "MatMulInteger") and n.domain in ("", "ai.onnx") and n.output:
+            stored[n.output[0]] = sizes[6]
     # A Q/DQ whose output leaves the graph stays (a view), with the Q/DQ chain that feeds it.
     kept: set[int] = set()
     frontier = [producer.get(o.name) for o in g.output]
