@@ -12,6 +12,8 @@
 - Reshape, Flatten, Squeeze, Identity, Dropout and shape arithmetic are views: no
   layer, no cost. Transpose, Concat, Slice, Pad, Resize (nearest)… move bytes.
 - Every other op is listed in ``unhandled`` with its count; nothing is dropped silently.
+- A quantized graph arrives read through as its float graph (:mod:`mncost.graph.quant`);
+  each layer carries the sizes the graph stores its weights, inputs and output at.
 """
 
 from __future__ import annotations
@@ -77,10 +79,10 @@ class _Mapper(GraphView):
 
     def emit(self, layer: LayerCost) -> None:
         if self.graph_dtypes and self.node is not None:
-            layer = self.stored_sizes(layer, self.node)
+            layer = self.sized(layer, self.node)
         self.layers.append(layer)
 
-    def stored_sizes(self, layer: LayerCost, node: Node) -> LayerCost:
+    def sized(self, layer: LayerCost, node: Node) -> LayerCost:
         """The sizes the graph states for the layer's weights, inputs and output (quantized tensors only).
 
         Inputs the graph states differently (or leaves some at float) are read at the profile's dtype.
