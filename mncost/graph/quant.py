@@ -71,14 +71,14 @@ def read_through(model: Any, sizes: dict[int, float]) -> tuple[dict[str, float],
         if n.op_type in ("ConvInteger", "MatMulInteger") and n.domain in ("", "ai.onnx") and n.output:
             stored[n.output[0]] = sizes[6]
     # A Q/DQ whose output leaves the graph stays (a view), with the Q/DQ chain that feeds it.
-    kept: set[int] = set()
+    kept: set[str] = set()  # by output name
     frontier = [producer.get(o.name) for o in g.output]
     while frontier:
         n = frontier.pop()
-        if n is not None and n.op_type in _QDQ and id(n) not in kept:
-            kept.add(id(n))
+        if n is not None and n.op_type in _QDQ and n.output[0] not in kept:
+            kept.add(n.output[0])
             frontier.append(producer.get(n.input[0]))
-    alias = {n.output[0]: n.input[0] for n in qdq if id(n) not in kept}
+    alias = {n.output[0]: n.input[0] for n in qdq if n.output[0] not in kept}
     views: Counter[str] = Counter()
     if not alias and not any(n.op_type in _QLINEAR for n in g.node):
         return stored, views, False
@@ -91,7 +91,7 @@ def read_through(model: Any, sizes: dict[int, float]) -> tuple[dict[str, float],
         return name
 
     for n in g.node:
-        if id(n) in kept:
+        if n.op_type in _QDQ and n.output and n.output[0] in kept:
             continue
         for i, name in enumerate(n.input):
             if name in alias:
