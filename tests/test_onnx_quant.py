@@ -110,6 +110,20 @@ def test_profile_dtypes_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert totals[False]["macs"] == totals[True]["macs"] == 6912
 
 
+def test_a_float_op_after_a_dequantize_writes_float(tmp_path: Path) -> None:
+    """uint8 input → DequantizeLinear → Relu → float output: the Relu reads the uint8 tensor (1 byte an element,
+    the DQ fused into it) and writes a float tensor, at the profile's fp16 (2 bytes): 3·64 + 2·3·64."""
+    nodes = [helper.make_node("DequantizeLinear", ["x", "s"], ["d"], name="dq"), helper.make_node("Relu", ["d"], ["y"], name="relu")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [helper.make_tensor("s", TensorProto.FLOAT, [], [0.1])])
+    path = tmp_path / "dq.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    (layer,) = analyze(path, PROFILE).layers
+    assert (layer.name, layer.activation_bytes) == ("relu", 3 * 64 + 2 * 3 * 64)
+    (layer,) = analyze(path, PROFILE, graph_dtypes=False).layers
+    assert layer.activation_bytes == 2 * (3 * 64 + 3 * 64)
+
+
 @pytest.fixture(scope="module")
 def quantized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
     """v1-cifar and v3-small (SE, h-swish, residual adds), each as float, QDQ and QOperator graphs."""

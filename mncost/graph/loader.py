@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import MncostError
 from ..yamlio import read_input
 from .proto import inference_error, runtime
-from .quant import QUANTIZED_DTYPES, read_through
+from .quant import QUANTIZED_DTYPES, float_again, read_through
 
 MAX_ONNX_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MIN_OPSET = 7  # the oldest opset whose Conv/Gemm/BatchNormalization signatures mncost reads
@@ -303,7 +303,10 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     opset = _check_opset(model, name)
     _check_external(model, path, name)
     input_name, in_shape, res, fixed = _fix_input(model, name, resolution)
-    stored, qdq, rewritten = read_through(model, DTYPE_BYTES)
+    try:
+        stored, qdq, rewritten = read_through(model, DTYPE_BYTES)
+    except ValueError as exc:
+        raise GraphError(str(exc), file=name) from None
     order = _topological(_nodes(model.graph), {input_name} | {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}, name)
     _strip_weights(model)
     if not fixed or rewritten:
@@ -338,6 +341,9 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
         tensors[value.name] = Tensor(value.name, shape, elem)
 
 
+    if rewritten:  # a quantized graph read through: the float ops' outputs are float again
+        for out in float_again(order, {t.name: t.dtype for t in tensors.values()}, constants | {input_name} | set(stored)):
+            tensors[out] = Tensor(out, tensors[out].shape, 1)
     for tensor in tensors.values():
         if tensor.dtype not in DTYPE_BYTES and tensor.name not in constants:
             raise GraphError(f"tensor {tensor.name!r} has dtype {tensor.dtype} ({_TYPE_WORDS.get(tensor.dtype, 'unknown')}), which mncost has no size for", file=name)

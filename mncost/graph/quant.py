@@ -42,6 +42,15 @@ _QLINEAR: dict[str, tuple[str, tuple[int, ...], int]] = {
     "QLinearLeakyRelu": ("LeakyRelu", (0,), 4),
     "QLinearSoftmax": ("Softmax", (0,), 4),
 }
+_QLINEAR_SIGNATURE = {
+    "QLinearConv": "x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B",
+    "QLinearMatMul": "a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point",
+    "QGemm": "A, a_scale, a_zero_point, B, b_scale, b_zero_point, C, y_scale, y_zero_point",
+    "QLinearAdd": "A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point",
+    "QLinearMul": "A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point",
+    **{op: "X, X_scale, X_zero_point, Y_scale, Y_zero_point" for op in
+       ("QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax")},
+}
 _DROPPED_ATTRS = frozenset({"channels_last", "opset"})  # QLinear-only attributes the float op does not have
 _QDQ = ("QuantizeLinear", "DequantizeLinear")
 
@@ -98,6 +107,10 @@ def read_through(model: Any, sizes: dict[int, float]) -> tuple[dict[str, float],
                 n.input[i] = resolve(name)
         if n.op_type in _QLINEAR and n.domain in ("", "ai.onnx", "com.microsoft"):
             op, positions, zero_point = _QLINEAR[n.op_type]
+            needed = positions[:2] if op in ("Conv", "Gemm") else positions  # their bias is optional
+            if any(len(n.input) <= p or not n.input[p] for p in needed) or not n.output:
+                raise ValueError(f"node {n.name or n.op_type!r} ({n.op_type}) lacks inputs: it needs inputs {', '.join(str(p) for p in needed)} "
+                                 f"(of the {_QLINEAR_SIGNATURE[n.op_type]})")
             if n.op_type != "QGemm" or (len(n.input) > 7 and n.input[7]):
                 dtype = init_dtype.get(n.input[zero_point], 2) if len(n.input) > zero_point and n.input[zero_point] else 2
                 if dtype in sizes:
@@ -111,8 +124,39 @@ def read_through(model: Any, sizes: dict[int, float]) -> tuple[dict[str, float],
             n.input.extend(inputs)
             del n.attribute[:]
             n.attribute.extend(attrs)
+    for out in g.output:  # the graph's own output types describe the graph before the rewrite: inference says them again
+        if out.type.HasField("tensor_type"):
+            out.type.tensor_type.elem_type = 0
     dropped = [i for i, n in enumerate(g.node) if n.op_type in _QDQ and n.output and n.output[0] in alias]
     for i in reversed(dropped):
         views[g.node[i].op_type] += 1
         del g.node[i]
     return {resolve(k): v for k, v in stored.items()}, views, True
+
+
+# Ops that produce integer tensors on purpose, and ops that compute on an integer tensor as it
+# is (moves, views, max pooling): their output keeps their input's integer dtype.
+_INTEGER_PRODUCERS = frozenset({"QuantizeLinear", "DynamicQuantizeLinear", "Cast", "CastLike", "Constant", "ConvInteger", "MatMulInteger"})
+_INTEGER_SAFE = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Transpose", "Concat", "Slice", "Split",
+                           "Gather", "Pad", "Tile", "Expand", "DepthToSpace", "SpaceToDepth", "MaxPool", "GlobalMaxPool", "Resize"})
+
+
+def float_again(nodes: list[Any], dtypes: dict[str, int], known: set[str]) -> set[str]:
+    """Tensors shape inference calls integer only because a float op now reads an integer tensor directly.
+
+    A float op (Relu, Softmax…) whose DequantizeLinear was read through inherits its input's
+    integer dtype in shape inference; in the graph its output is float. ``known``: the tensors
+    whose dtype is the file's own (initializers, the input, the QLinear outputs).
+    """
+    integer = {t for t in known if dtypes.get(t) in QUANTIZED_DTYPES}
+    wrong: set[str] = set()
+    for node in nodes:  # in topological order
+        keeps = node.op in _INTEGER_PRODUCERS or (node.op in _INTEGER_SAFE and bool(node.inputs) and node.inputs[0] in integer)
+        for out in node.outputs:
+            if dtypes.get(out) not in QUANTIZED_DTYPES:
+                continue
+            if keeps or out in known:
+                integer.add(out)
+            else:
+                wrong.add(out)
+    return wrong
