@@ -79,7 +79,7 @@ class Graph:
     consumers: dict[str, list[Node]] = field(default_factory=dict)
     producer: dict[str, Node] = field(default_factory=dict)
     stored: dict[str, float] = field(default_factory=dict)  # float tensors the graph keeps quantized → bytes per element
-    read_through: Counter[str] = field(default_factory=Counter)  # Q/DQ nodes removed by mncost.graph.quant, by op
+    qdq_views: Counter[str] = field(default_factory=Counter)  # Q/DQ nodes read through by mncost.graph.quant, by op
 
     def shape(self, name: str) -> tuple[int, ...]:
         tensor = self.tensors.get(name)
@@ -350,7 +350,7 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     graph = Graph(
         file=name, name=g.name or path.stem, opset=opset, input_name=input_name, input_shape=in_shape, resolution=res,
         fixed_size=fixed, nodes=order, tensors=tensors, constants=constants, outputs={o.name for o in g.output},
-        stored=stored, read_through=qdq,
+        stored=stored, qdq_views=qdq,
     )
     consumers: dict[str, list[Node]] = defaultdict(list)
     for node in order:

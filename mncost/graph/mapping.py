@@ -68,7 +68,7 @@ class _Mapper(GraphView):
         super().__init__(graph)
         self.layers: list[LayerCost] = []
         self.unhandled: Counter[str] = Counter()
-        self.views: Counter[str] = Counter(graph.read_through)
+        self.views: Counter[str] = Counter(graph.qdq_views)
         self.graph_dtypes = graph_dtypes
         self.node: Node | None = None  # the node being mapped
         self.tail: str | None = None  # the last tensor of its fused chain
