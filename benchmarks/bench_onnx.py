@@ -1,6 +1,6 @@
 """Speed of `mncost analyze model.onnx`, whole process: prints numbers, asserts nothing.
 
-    python benchmarks/bench_onnx.py [--runs 7] [--model v3-large] [--file some.onnx]
+    python benchmarks/bench_onnx.py [--runs 7] [--model v3-large] [--file some.onnx [--resolution N]]
 
 Exports the built-in spec's torch model to ONNX (fp32 weights, so about 4 bytes a
 parameter; needs torch and onnx) unless --file is given, then times, as whole
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--model", default="v3-large", help="built-in spec to export (default v3-large, about 22 MB)")
     parser.add_argument("--file", type=Path, help="an ONNX file to time instead of exporting one")
+    parser.add_argument("--resolution", type=int, help="the file's resolution, for a graph with a dynamic size")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.file or export(args.model, Path(tmp))
@@ -69,7 +70,8 @@ def main() -> None:
             ("python -c pass", [sys.executable, "-c", "pass"]),
             ('python -c "import onnx"', [sys.executable, "-c", "import onnx"]),
             (f"mncost analyze {args.model} -f csv (its spec)", [sys.executable, "-m", "mncost", "analyze", args.model, "-f", "csv"]),
-            (f"mncost analyze {path.name} -f csv ({size_mb:.1f} MB)", [sys.executable, "-m", "mncost", "analyze", str(path), "-f", "csv"]),
+            (f"mncost analyze {path.name} -f csv ({size_mb:.1f} MB)", [sys.executable, "-m", "mncost", "analyze", str(path), "-f", "csv",
+                                                                     *(["-r", str(args.resolution)] if args.resolution else [])]),
         ]
         print(f"{'command':<52} {'median':>8} {'min':>8} {'max':>8}   ({args.runs} runs, {os.cpu_count()} CPUs)")
         for label, cmd in rows:

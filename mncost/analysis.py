@@ -155,11 +155,14 @@ def analyze(
     width_rule: str | None = None,
     include_bn_params: bool = False,
     fused_attention: bool = False,
+    graph_dtypes: bool = True,
 ) -> AnalysisResult:
     """Count ``model`` layer by layer and predict its latency on ``hw``.
 
     ``model`` is a built-in name (``"v3-large"``), a spec path or an ArchSpec;
-    ``hw`` a built-in profile name, a profile path or a HardwareProfile.
+    ``hw`` a built-in profile name, a profile path or a HardwareProfile. ``graph_dtypes``
+    (ONNX only): the bytes of the tensors a quantized graph stores at int8 etc. come from the
+    graph; False prices every byte at the profile's dtypes.
     """
     profile = hw if isinstance(hw, HardwareProfile) else load_hardware(hw)
     conventions = Conventions(include_bn_params=include_bn_params, fused_attention=fused_attention)
@@ -168,7 +171,7 @@ def analyze(
 
         from .graph.count import graph_walk
 
-        gw, mapped = graph_walk(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule)
+        gw, mapped = graph_walk(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, graph_dtypes=graph_dtypes)
         return replace(analyze_walk(gw, profile, batch=batch, conventions=conventions), unhandled_ops=dict(mapped.unhandled))
     spec = model if isinstance(model, ArchSpec) else load_spec(model)
     w = walk(spec, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, fused_attention=fused_attention)

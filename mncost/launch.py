@@ -25,7 +25,7 @@ _VALUE_OPTIONS: dict[str, tuple[str, str]] = {
     "--format": ("format", "format"), "-f": ("format", "format"),
     "--output": ("output", "path"), "-o": ("output", "path"),
 }
-_FLAGS = {"--include-bn-params": "include_bn_params", "--fused-attention": "fused_attention"}
+_FLAGS = {"--include-bn-params": "include_bn_params", "--fused-attention": "fused_attention", "--profile-dtypes": "profile_dtypes"}
 _FORMATS = ("table", "csv", "md", "json")
 
 
@@ -141,7 +141,7 @@ def fast_analyze(argv: list[str]) -> int | None:
 
 def run_analyze(model: str, hw: str = "cpu", alpha: float = 1.0, resolution: int | None = None, rho: float | None = None,
                 batch: int = 1, width_rule: str | None = None, include_bn_params: bool = False, fused_attention: bool = False,
-                format: str = "table", output: Any = None) -> None:
+                format: str = "table", output: Any = None, profile_dtypes: bool = False) -> None:
     """What ``mncost analyze`` does once its options are parsed (the full CLI calls it too)."""
     from .analysis import analyze
     from .render import Format, print_table, render
@@ -151,7 +151,7 @@ def run_analyze(model: str, hw: str = "cpu", alpha: float = 1.0, resolution: int
 
         check_writable(output)
     result = analyze(model, hw, alpha=alpha, resolution=resolution, rho=rho, batch=batch, width_rule=width_rule,
-                     include_bn_params=include_bn_params, fused_attention=fused_attention)
+                     include_bn_params=include_bn_params, fused_attention=fused_attention, graph_dtypes=not profile_dtypes)
     fmt = Format(format)
     if fmt is Format.table and output is None:
         print_table(result, sys.stdout)

@@ -96,6 +96,11 @@ class LayerCost:
     attention_macs: int = 0  # the share of ``macs`` spent in Q·Kᵀ and A·V products
     group: Group = "dense"  # set by the function below that makes the layer, never guessed from names
     act: str = "none"  # the activation applied to the output (canonical name), set where the layer is made
+    # The sizes a quantized ONNX graph stores this layer's weights, inputs and output at
+    # (mncost.graph.quant); None, as for every spec layer: the hardware profile's dtypes.
+    weight_bytes_per_param: float | None = None
+    read_bytes_per_elem: float | None = None
+    write_bytes_per_elem: float | None = None
 
     @property
     def act_elems(self) -> int:

@@ -21,6 +21,7 @@ parameters, or :func:`walk_latency_s` for one walked network.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -138,8 +139,12 @@ class LayerTiming:
 def time_layer(layer: LayerCost, hw: HardwareProfile, *, batch: int = 1, include_bn_params: bool = False) -> LayerTiming:
     """Roofline time of one layer; batch scales MACs and activations, not weights."""
     params = layer.params + (layer.bn_params if include_bn_params else 0)
-    weight_bytes = params * hw.weight_bytes_per_param
-    activation_bytes = layer.act_elems * batch * hw.activation_bytes_per_elem
+    weight_bytes = params * hw.weight_bytes_per_param if layer.weight_bytes_per_param is None else math.ceil(params * layer.weight_bytes_per_param)
+    read_size, write_size = stored_sizes(layer, hw)
+    if read_size == write_size == hw.activation_bytes_per_elem:
+        activation_bytes = layer.act_elems * batch * hw.activation_bytes_per_elem
+    else:
+        activation_bytes = math.ceil(layer.act_read_elems * batch * read_size) + math.ceil(layer.act_write_elems * batch * write_size)
     macs = layer.macs * batch
     total_bytes = weight_bytes + activation_bytes
     mac_time, mem_time, latency = roof_s(macs, total_bytes, hw.peak_macs_per_s, hw.mem_bw_bytes_per_s)
@@ -166,14 +171,21 @@ def time_layer(layer: LayerCost, hw: HardwareProfile, *, batch: int = 1, include
     )
 
 
+def stored_sizes(layer: LayerCost, hw: HardwareProfile) -> tuple[float, float]:
+    """Bytes per activation element read and written: the graph's where it states them, else the profile's."""
+    size = hw.activation_bytes_per_elem
+    read, write = layer.read_bytes_per_elem, layer.write_bytes_per_elem
+    return (size if read is None else read), (size if write is None else write)
+
+
 def refined_time(layer: LayerCost, hw: HardwareProfile, *, batch: int, weight_bytes: int) -> float:
     """One layer under the profile's refinements (the module docstring's rules)."""
     r = hw.refinements
     assert r is not None
-    size = hw.activation_bytes_per_elem * batch
+    read_size, write_size = (s * batch for s in stored_sizes(layer, hw))
     return float(times_s(
-        layer.macs * batch, weight_bytes, layer.act_read_elems * size, layer.act_write_elems * size,
-        numel(layer.in_shape) * size, numel(layer.out_shape) * size, r.slowdown.get(layer.group, 1.0),
+        layer.macs * batch, weight_bytes, layer.act_read_elems * read_size, layer.act_write_elems * write_size,
+        numel(layer.in_shape) * read_size, numel(layer.out_shape) * write_size, r.slowdown.get(layer.group, 1.0),
         peak_macs_per_s=r.peak_macs_per_s or hw.peak_macs_per_s, mem_bw_bytes_per_s=r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s,
         onchip_bytes=r.onchip_bytes, overhead_s_per_layer=r.overhead_s_per_layer,
         act_s=numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0),

@@ -119,10 +119,7 @@ def test_dynamic_size_needs_a_resolution(exported: dict[str, Path]) -> None:
         analyze(exported["v2"], "cpu")
 
 
-HYBRIDS = [name for name in BUILTINS if "hybrid" in name]  # multi-query attention: analyzed, not importable yet
-
-
-@pytest.mark.parametrize("name", [n for n in BUILTINS if n not in HYBRIDS])
+@pytest.mark.parametrize("name", BUILTINS)
 def test_import_round_trip(exported: dict[str, Path], name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``mncost import`` of an exported built-in writes a spec that counts exactly as the original, at two resolutions."""
     from mncost.cli import main
@@ -141,12 +138,51 @@ def test_import_round_trip(exported: dict[str, Path], name: str, tmp_path: Path,
     assert "# /" in text and "width: fixed" in text  # node names in comments; widths fixed and said so
 
 
-@pytest.mark.parametrize("name", HYBRIDS)
-def test_import_of_attention_is_a_clear_error(exported: dict[str, Path], name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+class _Residual(torch.nn.Module):
+    """stem conv → x + conv(conv(x)) (a ResNet-like skip around two single convs, no block of its own) → pool → fc."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.a = nn.Sequential(nn.Conv2d(16, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.b = nn.Sequential(nn.Conv2d(16, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+    def forward(self, x: object) -> object:
+        x = self.stem(x)
+        return self.head(x + self.b(self.a(x)))
+
+
+def test_import_of_a_residual_add_outside_a_block(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The blocks since the add's skip become a residual group, which counts as the graph does (by hand below)."""
+    from mncost.cli import main
+    from mncost.walker import walk
+
+    path = tmp_path / "residual.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_Residual().eval(), (torch.zeros(1, 3, 32, 32),), str(path), dynamo=False, opset_version=17,
+                          input_names=["image"], training=torch.onnx.TrainingMode.EVAL, do_constant_folding=False)
+    out = tmp_path / "residual.yaml"
+    assert main(["import", str(path), "-o", str(out)]) == 0, capsys.readouterr().err
+    assert "{type: group, residual: true, blocks: [{type: conv, out: 16, k: 3, stride: 1, act: relu, width: fixed}, " \
+           "{type: conv, out: 16, k: 3, stride: 1, width: fixed}]}" in out.read_text()
+    layers = walk(load_spec(out)).layers
+    # stem 16·16²·27, two 3×3 16→16 convs on 16×16 (16·16²·144 each), the fc 16·10
+    assert [layer.macs for layer in layers] == [110592, 589824, 589824, 0, 0, 160]
+    assert layers[3].op == "add" and layers[3].act_read_elems == 2 * 16 * 16 * 16 and layers[3].act_write_elems == 16 * 16 * 16
+
+
+def test_import_of_an_mqa_that_does_not_fit_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """timm's own MobileNetV4-Hybrid-M: its K and V transposes are layers of their own, which the mqa block has no place for."""
     from mncost.cli import main
 
+    path = Path(__file__).resolve().parent / "onnx_reference" / "timm_mobilenetv4_hybrid_medium.onnx"
     out = tmp_path / "x.yaml"
-    assert main(["import", str(exported[name]), "-r", "256", "-o", str(out)]) == 2
+    assert main(["import", str(path), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"error: {exported[name]}: cannot import node ") and "attention has no importer yet" in err
+    assert err == (f"error: {path}: cannot import node '/blocks/blocks.2/blocks.2.4/attn/query/proj/Conv' (Conv): a Mobile MQA "
+                   "(attention at '/blocks/blocks.2/blocks.2.4/attn/MatMul') whose layers do not fit the mqa block: expected the v "
+                   "projection (a bias-free 1×1 conv from 160 channels, no BN) at '/blocks/blocks.2/blocks.2.4/attn/Transpose_1' (move)")
     assert not out.exists()

@@ -107,6 +107,18 @@ def test_unknown_dtype(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert_one_line(code, err, path, "initializer 'z' has dtype 14 (complex64)")
 
 
+def test_qlinear_op_without_its_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    graph = helper.make_graph([helper.make_node("QLinearConv", ["x"], ["y"], name="qc")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, None)])
+    path = tmp_path / "short.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    out_file = tmp_path / "out.csv"
+    code, _, err = run(["analyze", str(path), "-f", "csv", "-o", str(out_file)], capsys)
+    assert_one_line(code, err, path, "node 'qc' (QLinearConv) lacks inputs: it needs inputs 0, 3 (of the x, x_scale, x_zero_point, w, ")
+    assert not out_file.exists()
+
+
 def test_over_the_size_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from mncost.graph import loader
 

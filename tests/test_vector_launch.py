@@ -26,6 +26,7 @@ CASES = [
     ["analyze", "v2", "--alpha", "0.75", "-r", "160", "--format", "md"],
     ["analyze", "--format=csv", "v3-small", "--width-rule", "paper", "--batch", "4"],
     ["analyze", "v4-hybrid-m", "--fused-attention", "--include-bn-params", "--rho", "1.5"],
+    ["analyze", "v2", "--profile-dtypes", "-f", "csv"],  # a spec states no dtypes: the same numbers
     ["analyze", "v2", "--alpha", "0"],  # a library error
     ["analyze", "nope"],
     ["analyze", "v2", "--width-rule", "nope"],

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..views.formats import Format
-from .app import AlphaOpt, BatchOpt, BnOpt, FormatOpt, FusedAttnOpt, HwOpt, OutputOpt, ResolutionOpt, RhoOpt, WidthRuleOpt, app, show
+from .app import AlphaOpt, BatchOpt, BnOpt, FormatOpt, FusedAttnOpt, HwOpt, OutputOpt, ProfileDtypesOpt, ResolutionOpt, RhoOpt, WidthRuleOpt, app, show
 
 
 @app.command()
@@ -21,13 +21,15 @@ def analyze(
     width_rule: WidthRuleOpt = None,
     include_bn_params: BnOpt = False,
     fused_attention: FusedAttnOpt = False,
+    profile_dtypes: ProfileDtypesOpt = False,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     """Count MACs, params and bytes per layer and predict latency with the roofline model."""
     from ..launch import run_analyze  # the same code path as the fast entry point
 
-    run_analyze(model, hw, alpha, resolution, rho, batch, width_rule, include_bn_params, fused_attention, format.value, output)
+    run_analyze(model, hw, alpha, resolution, rho, batch, width_rule, include_bn_params, fused_attention, format.value, output,
+                profile_dtypes=profile_dtypes)
 
 
 @app.command()

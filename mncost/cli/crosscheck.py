@@ -13,7 +13,7 @@ from .app import AlphaOpt, FormatOpt, OutputOpt, ResolutionOpt, RhoOpt, WidthRul
 
 @app.command()
 def crosscheck(
-    model: Annotated[Optional[str], typer.Argument(help="A built-in model or a spec .yaml path (omit with --all).")] = None,
+    model: Annotated[Optional[str], typer.Argument(help="A built-in model, a spec .yaml path or an .onnx model (omit with --all).")] = None,
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,
     rho: RhoOpt = None,

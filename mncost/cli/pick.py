@@ -16,7 +16,7 @@ def pick_command(
     budget_ms: Annotated[float, typer.Option("--budget-ms", help="Latency budget per image in milliseconds (predicted, plain roofline).")],
     hw: Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")] = "generic",
     min_top1: Annotated[Optional[float], typer.Option("--min-top1", help="Only configurations with at least this published top-1 (%).")] = None,
-    models: Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names or spec paths (a spec counts with its own published.top1), or 'all' (default).")] = None,
+    models: Annotated[Optional[str], typer.Option("--models", "-m", help="Comma list of built-in names, spec paths or .onnx models (a spec counts with its own published.top1; an .onnx model has none), or 'all' (default).")] = None,
     accuracy: Annotated[Optional[Path], typer.Option("--accuracy", help="Your own accuracy CSV (columns as mncost/data/accuracy.csv); its rows add to, and override, the shipped ones.", dir_okay=False)] = None,
     top: Annotated[int, typer.Option("--top", help="Picks listed per hardware profile.")] = 5,
     format: FormatOpt = Format.table,

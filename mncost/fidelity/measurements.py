@@ -8,8 +8,9 @@ Table 6 ships as)::
     v2,0.5,224,,1,Pixel 6 CPU,int8,2.4,ok,MobileNet V2
 
 Only ``model`` and ``latency_ms`` are required; every other column is optional and
-may be left empty for its default. ``model`` is a built-in spec name or a spec
-``.yaml`` path (relative paths are read from the CSV's folder). Defaults: ``alpha``
+may be left empty for its default. ``model`` is a built-in spec name, a spec
+``.yaml`` path or an ``.onnx`` model (read as its imported spec; relative paths are
+read from the CSV's folder). Defaults: ``alpha``
 1, ``resolution`` the spec's, ``width_rule`` the spec's default, ``batch`` 1,
 ``dtype`` the one given to the fit (int8), ``status`` ``ok``. ``status`` is ``ok``,
 ``failed`` (the network did not run) or ``not_reported``; only ``ok`` rows carry a
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..builtin import is_path
 from ..errors import MncostError
 from ..hardware import DTYPE_BYTES
 from ..schema import suggest
@@ -236,13 +238,12 @@ def resolve_spec(m: Measurement) -> ArchSpec:
     """The spec a row names: a built-in, or a path relative to the CSV's folder."""
     fail = _Fail(m.file, m.line)
     text = m.model
-    looks_like_path = text.endswith((".yaml", ".yml")) or "/" in text
-    if looks_like_path:
+    if is_path(text):  # a spec or an ONNX file, read from the CSV's folder
         path = Path(text)
         if not path.is_absolute() and m.file and not m.file.startswith("<"):
             path = Path(m.file).parent / path
         if not path.is_file():
-            raise fail("model", f"spec file {str(path)!r} not found")
+            raise fail("model", f"{'ONNX' if path.suffix.lower() == '.onnx' else 'spec'} file {str(path)!r} not found")
         return load_spec(path)
     try:
         return load_spec(text)

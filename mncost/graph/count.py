@@ -24,8 +24,10 @@ def check_options(path: str | Path, *, alpha: float = 1.0, width_rule: str | Non
 
 
 def graph_walk(path: str | Path, *, alpha: float = 1.0, resolution: int | None = None, rho: float | None = None,
-               width_rule: str | None = None, warn: bool = True) -> tuple[Walk, Mapped]:
-    """Count ``path`` at batch 1 and ``resolution`` (or ρ × its fixed size)."""
+               width_rule: str | None = None, warn: bool = True, graph_dtypes: bool = True) -> tuple[Walk, Mapped]:
+    """Count ``path`` at batch 1 and ``resolution`` (or ρ × its fixed size).
+
+    ``graph_dtypes``: the sizes of the tensors a quantized graph stores (else the profile's dtypes)."""
     check_options(path, alpha=alpha, width_rule=width_rule)
     if resolution is not None and rho is not None:
         raise OptionError("give --resolution or --rho, not both")
@@ -39,7 +41,7 @@ def graph_walk(path: str | Path, *, alpha: float = 1.0, resolution: int | None =
         if resolution < 1:
             raise OptionError(f"--rho {rho} gives resolution {resolution}; expected at least 1", file=str(path))
     graph = load_graph(path, resolution)
-    mapped = map_graph(graph)
+    mapped = map_graph(graph, graph_dtypes=graph_dtypes)
     if warn and mapped.unhandled:
         listed = ", ".join(f"{op} ×{n}" for op, n in sorted(mapped.unhandled.items()))
         warnings.warn(f"{path}: ops mncost does not count (their cost is missing from the totals): {listed}", stacklevel=2)

@@ -1,16 +1,18 @@
 """``mncost import model.onnx``: an ONNX graph written back as an architecture spec.
 
 The mapped layers are read as a chain of the spec vocabulary's blocks — inverted
-residuals (with SE), depthwise-separable blocks, UIB, FusedIB, and the single
+residuals (with SE), depthwise-separable blocks, UIB, FusedIB, Mobile MQA, residual
+groups, and the single
 conv / dwconv / pwconv / pool / fc layers — each with a comment naming the ONNX
 nodes it came from. Every width is written ``fixed``: a graph holds one width, so
 ``--alpha`` changes nothing until the user writes a width rule into the file.
 
 The spec is then walked and compared with the graph layer by layer (MACs, params,
 BN params, traffic, element-wise ops); a spec that would count differently is never
-written. What has no block in the vocabulary (multi-query attention, a residual
-add with no block around it, non-square kernels, folded-BN biases inside
-bottlenecks) is an error naming the node.
+written. Mobile MQA (the V4 hybrids' attention) is read as an ``mqa`` block; a residual
+add outside a block wraps the blocks since its skip in a residual ``group``. What
+has no block in the vocabulary (other attention layouts, non-square kernels,
+folded-BN biases inside bottlenecks, max pooling) is an error naming the node.
 """
 
 from __future__ import annotations
@@ -118,9 +120,69 @@ class _Reader:
             return 1, True
         return 0, False
 
+    def mqa(self, i: int) -> tuple[dict[str, Any], int] | None:
+        """Mobile MQA at ``i``: q (the pre-norm folded in) → [k_down] k → [v_down] v → attention → o → [add].
+
+        The layers of the spec's ``mqa`` block in its order. A q projection followed by an
+        attention core that does not fit (layout ops counted between them, query
+        downsampling, other widths) is an error that says what did not fit.
+        """
+        q = self.at(i, "pwconv")
+        if q is None or not self.plain(q, act=False, dw=False) or q.cost.bn_params != 2 * q.c_in or q.conv_attrs(self.g)[3] != 1:  # type: ignore[index]
+            return None
+        core_at = next((j for j in range(i + 1, min(i + 8, len(self.layers))) if self.layers[j].op == "attention"), None)
+        if core_at is None:
+            return None
+
+        def misfit(why: str) -> GraphError:
+            return _fail(self.g, q, f"a Mobile MQA (attention at {self.layers[core_at].cost.name!r}) whose layers do not fit the mqa block: {why}")
+
+        c, j = q.c_in, i + 1
+        dims, downs = [], []
+        for part in ("k", "v"):
+            down = self.at(j, "dwconv")
+            if down is not None:
+                attrs = self.plain(down, act=False, dw=True)
+                if attrs is None or down.c_in != c:
+                    raise misfit(f"the {part} downsampling {down.cost.name!r} is not a {c}-channel depthwise conv with its BN and no activation")
+                downs.append(attrs[:2])
+                j += 1
+            proj = self.at(j, "pwconv")
+            if proj is None or not self.plain(proj, bn=False, act=False, dw=False) or proj.conv_attrs(self.g)[3] != 1 or proj.c_in != c:  # type: ignore[index]
+                raise misfit(f"expected the {part} projection (a bias-free 1×1 conv from {c} channels, no BN) at {self.layers[j].cost.name!r} "
+                             f"({self.layers[j].op})")
+            dims.append(proj.c_out)
+            j += 1
+        core, out = self.at(j, "attention"), self.at(j + 1, "pwconv")
+        if core is None or out is None:
+            raise misfit(f"expected the attention core then the output projection after the v projection, found {self.layers[j].cost.name!r} "
+                         f"({self.layers[j].op})")
+        if len(downs) == 1 or (downs and downs[0] != downs[1]):
+            raise misfit("k and v are not downsampled alike")
+        heads, q_len, key_dim = core.cost.in_shape
+        key, value = dims
+        if (key_dim, core.cost.out_shape[2]) != (key, value) or heads * key != q.c_out or out.c_in != heads * value:
+            raise misfit(f"the widths of q ({q.c_out}), k ({key}), v ({value}) and the output ({out.c_in}) do not match {heads} heads")
+        if q_len != q.cost.out_shape[1] * q.cost.out_shape[2]:
+            raise misfit("the queries are downsampled (query_stride > 1 is not matched)")
+        if not self.plain(out, bn=out.cost.bn_params > 0, act=False, dw=False) or out.cost.bn_params not in (0, out.c_out):
+            raise misfit(f"the output projection {out.cost.name!r} is not a bias-free 1×1 conv (with a layer scale or none)")
+        n_add, skip = self.residual(j + 2, c, out.c_out, 1)
+        block: dict[str, Any] = {"type": "mqa", "heads": heads, "key_dim": key, "value_dim": value, "out": out.c_out}
+        if downs:
+            block["kv_stride"], block["kv_k"] = downs[0][1], downs[0][0]
+        if out.cost.bn_params:
+            block["layer_scale"] = True
+        if not skip and c == out.c_out and out.cost.out_shape == q.cost.in_shape:
+            block["skip"] = False
+        return block, j + 2 + n_add - i
+
     def block(self, i: int) -> tuple[dict[str, Any], int]:
         """The block that starts at layer ``i`` and how many layers it spans."""
         first = self.layers[i]
+        found = self.mqa(i)
+        if found is not None:
+            return found
         # inverted residual: [pw expand, act] → dw k×k (act) → [SE] → pw project (linear) → [add]
         j = i
         expand = self.at(j, "pwconv")
@@ -193,6 +255,9 @@ class _Reader:
             if skip:
                 return {"type": "fused_ib", "k": attrs[0], "expand": round(first.c_out / first.c_in, 6), "out": project.c_out,
                         "stride": attrs[1], "act": self.act(first)}, 3
+        if first.op == "attention":
+            raise _fail(self.g, first, "an attention core without Mobile MQA's 1×1 q, k, v and output convs around it (and no query "
+                                       "downsampling) has no block; analyze the .onnx file itself")
         if first.op in ("conv", "dwconv", "pwconv"):
             return self.single_conv(first), 1
         if first.op == "pool" and first.node is not None and first.node.op in ("GlobalAveragePool", "ReduceMean") and first.cost.group != "se":
@@ -205,7 +270,7 @@ class _Reader:
                 block["act"] = self.act(first)
             return block, 1
         raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; max pooling, "
-                                   "element-wise layers and residual adds outside a block have no block yet)")
+                                   "element-wise layers and residual adds whose skip is not the input of an earlier block have no block yet)")
 
     def single_conv(self, layer: _Layer) -> dict[str, Any]:
         attrs = layer.conv_attrs(self.g)
@@ -232,15 +297,45 @@ class _Reader:
             block["act"] = self.act(layer)
         return block
 
+    def sources(self, tensor: str) -> set[str]:
+        """``tensor`` and what it was computed from by views and folded norms alone (a block's input as a skip sees it)."""
+        found = {tensor}
+        src = self.g.producer.get(tensor)
+        while src is not None and src.op in ("BatchNormalization", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"):
+            tensor = src.inputs[0]
+            found.add(tensor)
+            src = self.g.producer.get(tensor)
+        return found
+
+    def skip_start(self, add: _Layer, starts: list[set[str]]) -> int | None:
+        """The first block whose input the residual ``add`` adds back (the blocks after it form the residual branch)."""
+        node = add.node
+        if node is None or len(node.inputs) != 2 or not all(node.inputs):
+            return None
+        for skip in node.inputs:
+            for j, start in enumerate(starts):
+                if self.sources(skip) & start:
+                    return j
+        return None
+
     def blocks(self) -> list[tuple[dict[str, Any], list[str], tuple[int, ...]]]:
-        for layer in self.layers:
-            if layer.op == "attention":
-                raise _fail(self.g, layer, "attention has no importer yet (the mqa block's projections are not matched); analyze the .onnx file itself")
-        out = []
+        out: list[tuple[dict[str, Any], list[str], tuple[int, ...]]] = []
+        starts: list[set[str]] = []  # per block: the tensors its input is, seen back through views and folded norms
         i = 0
         while i < len(self.layers):
+            layer = self.layers[i]
+            if layer.op == "add" and (j := self.skip_start(layer, starts)) is not None and j < len(out):
+                # a residual add outside a block: the blocks since its skip become a residual group
+                inner = out[j:]
+                group = {"type": "group", "residual": True, "blocks": [b for b, _, _ in inner]}
+                out[j:] = [(group, [n for _, names, _ in inner for n in names] + [layer.cost.name], inner[0][2])]
+                starts[j + 1:] = []
+                i += 1
+                continue
             block, span = self.block(i)
-            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], self.layers[i].cost.in_shape))
+            node = layer.node
+            starts.append(set().union(*(self.sources(t) for t in (node.inputs[:1] if node else ()) if t)))
+            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], layer.cost.in_shape))
             i += span
         return out
 
@@ -253,6 +348,15 @@ def _value(v: Any) -> str:
     if isinstance(v, str):
         return v
     return str(v)
+
+
+def _flow(block: dict[str, Any]) -> str:
+    """One block as a YAML flow mapping; a group's inner blocks nested in its ``blocks`` list."""
+    if block["type"] == "group":
+        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k != "blocks")
+        return f"{{{fields}, blocks: [{', '.join(_flow(b) for b in block['blocks'])}]}}"
+    fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items())
+    return f"{{{fields}, width: fixed}}"
 
 
 def _printable(text: str) -> str:
@@ -301,8 +405,7 @@ def spec_text(graph: Graph, mapped: Mapped, name: str) -> str:
             lines += [f"  - name: stage{stage}{where}", "    blocks:"]
         shown = ", ".join(_printable(n) for n in names[:6]) + (f" … ({len(names)} layers)" if len(names) > 6 else "")
         lines.append(f"      # {shown}")
-        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items())
-        lines.append(f"      - {{{fields}, width: fixed}}")
+        lines.append(f"      - {_flow(block)}")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ never decoded: counting needs only their shapes and dtypes.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import MncostError
 from ..yamlio import read_input
 from .proto import inference_error, runtime
+from .quant import QUANTIZED_DTYPES, float_again, read_through
 
 MAX_ONNX_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MIN_OPSET = 7  # the oldest opset whose Conv/Gemm/BatchNormalization signatures mncost reads
@@ -34,6 +35,7 @@ DTYPE_NAMES: dict[int, str] = {
     20: "fp8e5m2fnuz", 21: "uint4", 22: "int4", 23: "fp4e2m1", 24: "fp8e8m0", 25: "uint2", 26: "int2",
 }
 _TYPE_WORDS = {0: "undefined", 8: "string", 14: "complex64", 15: "complex128"}
+_RESHAPES = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"})
 FLOAT_DTYPES = frozenset({1, 10, 11, 16, 17, 18, 19, 20, 23, 24})
 
 
@@ -76,6 +78,8 @@ class Graph:
     outputs: set[str]
     consumers: dict[str, list[Node]] = field(default_factory=dict)
     producer: dict[str, Node] = field(default_factory=dict)
+    stored: dict[str, float] = field(default_factory=dict)  # float tensors the graph keeps quantized → bytes per element
+    qdq_views: Counter[str] = field(default_factory=Counter)  # Q/DQ nodes read through by mncost.graph.quant, by op
 
     def shape(self, name: str) -> tuple[int, ...]:
         tensor = self.tensors.get(name)
@@ -88,6 +92,20 @@ class Graph:
     def dtype(self, name: str) -> int:
         tensor = self.tensors.get(name)
         return tensor.dtype if tensor is not None else 0
+
+    def stored_bytes(self, name: str) -> float | None:
+        """Bytes per element the graph stores ``name`` at, when it states a quantized dtype; None: the profile's."""
+        for _ in range(64):
+            if name in self.stored:
+                return self.stored[name]
+            dtype = self.dtype(name)
+            if dtype in QUANTIZED_DTYPES:
+                return DTYPE_BYTES[dtype]
+            src = self.producer.get(name)
+            if src is None or src.op not in _RESHAPES or not src.inputs:
+                return None
+            name = src.inputs[0]  # a reshaped view holds the bytes of what it views
+        return None
 
 
 def _attr(a: Any) -> Any:
@@ -285,10 +303,14 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     opset = _check_opset(model, name)
     _check_external(model, path, name)
     input_name, in_shape, res, fixed = _fix_input(model, name, resolution)
+    try:
+        stored, qdq, rewritten = read_through(model, DTYPE_BYTES)
+    except ValueError as exc:
+        raise GraphError(str(exc), file=name) from None
     order = _topological(_nodes(model.graph), {input_name} | {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}, name)
     _strip_weights(model)
-    if not fixed:
-        del model.graph.value_info[:]  # shapes inferred for another size would contradict the new ones
+    if not fixed or rewritten:
+        del model.graph.value_info[:]  # shapes inferred for another size (or types before the rewrite) would contradict the new ones
     rt = runtime()
     try:
         inferred = rt.model_class()
@@ -319,12 +341,16 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
         tensors[value.name] = Tensor(value.name, shape, elem)
 
 
+    if rewritten:  # a quantized graph read through: the float ops' outputs are float again
+        for out in float_again(order, {t.name: t.dtype for t in tensors.values()}, constants | {input_name} | set(stored)):
+            tensors[out] = Tensor(out, tensors[out].shape, 1)
     for tensor in tensors.values():
         if tensor.dtype not in DTYPE_BYTES and tensor.name not in constants:
             raise GraphError(f"tensor {tensor.name!r} has dtype {tensor.dtype} ({_TYPE_WORDS.get(tensor.dtype, 'unknown')}), which mncost has no size for", file=name)
     graph = Graph(
         file=name, name=g.name or path.stem, opset=opset, input_name=input_name, input_shape=in_shape, resolution=res,
         fixed_size=fixed, nodes=order, tensors=tensors, constants=constants, outputs={o.name for o in g.output},
+        stored=stored, qdq_views=qdq,
     )
     consumers: dict[str, list[Node]] = defaultdict(list)
     for node in order:

@@ -12,16 +12,19 @@
 - Reshape, Flatten, Squeeze, Identity, Dropout and shape arithmetic are views: no
   layer, no cost. Transpose, Concat, Slice, Pad, Resize (nearest)… move bytes.
 - Every other op is listed in ``unhandled`` with its count; nothing is dropped silently.
+- A quantized graph arrives read through as its float graph (:mod:`mncost.graph.quant`);
+  each layer carries the sizes the graph stores its weights, inputs and output at.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import ops
 from ..ops import LayerCost, Shape
 from .loader import FLOAT_DTYPES, Graph, GraphError, Node
+from .quant import QUANTIZED_DTYPES
 from .structure import GraphView
 
 VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Shape", "Size", "Constant",
@@ -33,6 +36,8 @@ ACTIVATIONS = {
     "Swish": "swish", "Exp": "exp", "Abs": "abs", "Neg": "neg", "Sqrt": "sqrt", "Reciprocal": "reciprocal",
     "Floor": "floor", "Ceil": "ceil", "Round": "round", "Sign": "sign", "Sin": "sin", "Cos": "cos", "Log": "log",
 }
+# Ops whose integer outputs are data, not shape arithmetic (dynamic quantization's int32 accumulators).
+INTEGER_COMPUTE = frozenset({"QuantizeLinear", "DynamicQuantizeLinear", "ConvInteger", "MatMulInteger"})
 ARITHMETIC = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean"})
 TRANSPARENT = frozenset({"Identity", "Dropout"})
 MOVES = frozenset({"Transpose", "Concat", "Slice", "Split", "Gather", "GatherElements", "GatherND", "Pad", "Tile", "Expand",
@@ -59,18 +64,37 @@ def _per_image(shape: tuple[int, ...]) -> Shape:
 
 
 class _Mapper(GraphView):
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, *, graph_dtypes: bool = True) -> None:
         super().__init__(graph)
         self.layers: list[LayerCost] = []
         self.unhandled: Counter[str] = Counter()
-        self.views: Counter[str] = Counter()
+        self.views: Counter[str] = Counter(graph.qdq_views)
+        self.graph_dtypes = graph_dtypes
+        self.node: Node | None = None  # the node being mapped
+        self.tail: str | None = None  # the last tensor of its fused chain
         self.pending_fold: dict[str, int] = {}  # tensor → BN params to fold into the first conv that reads it
         self.acts: dict[str, str] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
     def emit(self, layer: LayerCost) -> None:
+        if self.graph_dtypes and self.node is not None:
+            layer = self.sized(layer, self.node)
         self.layers.append(layer)
+
+    def sized(self, layer: LayerCost, node: Node) -> LayerCost:
+        """The sizes the graph states for the layer's weights, inputs and output (quantized tensors only).
+
+        Inputs the graph states differently (or leaves some at float) are read at the profile's dtype.
+        """
+        size = self.g.stored_bytes
+        reads = [size(i) for i in self.act_inputs(node)]
+        read = reads[0] if reads and all(r == reads[0] for r in reads) else None
+        write = size(self.tail or node.outputs[0])
+        weight = next((s for i in node.inputs if i and self.const(i) and (s := size(i)) is not None), None)
+        if read is write is weight is None:
+            return layer
+        return replace(layer, weight_bytes_per_param=weight, read_bytes_per_elem=read, write_bytes_per_elem=write)
 
     # -- fused chains ----------------------------------------------------------------------
 
@@ -147,15 +171,14 @@ class _Mapper(GraphView):
             act = "none"
         for node in absorbed[:keep]:
             self.done.add(node.index)
+        self.tail = tail
         return tail, folded, act
 
     # -- handlers --------------------------------------------------------------------------
 
-    def conv(self, node: Node, *, transposed: bool = False, x: str = "", w: str = "", b: str | None = None) -> None:
-        x = x or node.inputs[0]
-        w = w or node.inputs[1]
-        if b is None:
-            b = node.inputs[2] if len(node.inputs) > 2 and node.op != "ConvInteger" else ""
+    def conv(self, node: Node, *, transposed: bool = False) -> None:
+        x, w = node.inputs[0], node.inputs[1]
+        b = node.inputs[2] if len(node.inputs) > 2 and node.op != "ConvInteger" else ""  # ConvInteger's third input is a zero point
         if not self.const(w):
             self.unhandled[f"{node.op} (weights computed at run time)"] += 1
             return
@@ -183,9 +206,6 @@ class _Mapper(GraphView):
                                         transposed=transposed, op="se_fc" if se else None, group="se" if se else None)
         self.acts[node.name] = act
         self.emit(ops.fold_affine(layer, folded) if folded else layer)
-
-    def qlinear_conv(self, node: Node) -> None:
-        self.conv(node, x=node.inputs[0], w=node.inputs[3], b=node.inputs[8] if len(node.inputs) > 8 else "")
 
     def gemm(self, node: Node) -> None:
         a, b_in = node.inputs[0], node.inputs[1]
@@ -251,7 +271,7 @@ class _Mapper(GraphView):
         out_shape = _per_image(self.g.shape(tail))
         in_shape = _per_image(self.g.shape(acts[0])) if acts else out_shape
         in_elems = sum(self.numel(i) for i in acts)
-        float_consts = [i for i in consts if self.g.dtype(i) in FLOAT_DTYPES and self.numel(i) > 1]
+        float_consts = [i for i in consts if self.g.dtype(i) in FLOAT_DTYPES | QUANTIZED_DTYPES and self.numel(i) > 1]
         params = 0
         if float_consts and not bn_params:
             size = sum(self.numel(i) for i in float_consts)
@@ -337,12 +357,10 @@ class _Mapper(GraphView):
         handlers = {
             "Conv": self.conv,
             "ConvTranspose": lambda n: self.conv(n, transposed=True),
-            "QLinearConv": self.qlinear_conv,
             "ConvInteger": self.conv,
             "Gemm": self.gemm,
             "MatMul": self.attention,
             "MatMulInteger": self.matmul,
-            "QLinearMatMul": lambda n: self.matmul(n, n.inputs[0], n.inputs[3]),
             "BatchNormalization": self.batchnorm,
             "Softmax": lambda n: self.elementwise(n, op="softmax"),
             "LogSoftmax": lambda n: self.elementwise(n, op="softmax"),
@@ -370,11 +388,11 @@ class _Mapper(GraphView):
             if node.op in VIEW_OPS or (outs and all(o in self.g.constants for o in outs)):
                 self.views[node.op] += 1
                 continue
-            if node.op not in ("QuantizeLinear", "DynamicQuantizeLinear") and outs and all(self.g.dtype(o) in (6, 7, 9) for o in outs):
+            if node.op not in INTEGER_COMPUTE and outs and all(self.g.dtype(o) in (6, 7, 9) for o in outs):
                 self.views[node.op] += 1  # integer shape arithmetic
                 continue
             handler = handlers.get(node.op)
-            if handler is None or node.domain not in ("", "ai.onnx", "com.microsoft" if node.op.startswith("QLinear") else ""):
+            if handler is None or node.domain not in ("", "ai.onnx"):
                 if outs and all(self.g.dtype(o) in (6, 7, 9) for o in outs):
                     self.views[node.op] += 1  # shape arithmetic on integer tensors
                 else:
@@ -384,14 +402,19 @@ class _Mapper(GraphView):
                 self.views[node.op] += 1
                 continue
             self.done.add(node.index)
+            self.node, self.tail = node, None
             handler(node)
         out_shape = _per_image(self.g.shape(next(iter(sorted(self.g.outputs))))) if self.g.outputs else ()
         return Mapped(layers=self.layers, unhandled=self.unhandled, views=self.views, out_shape=out_shape, acts=self.acts)
 
 
-def map_graph(graph: Graph) -> Mapped:
-    """The layers of ``graph`` in execution order, plus the ops it could not count."""
+def map_graph(graph: Graph, *, graph_dtypes: bool = True) -> Mapped:
+    """The layers of ``graph`` in execution order, plus the ops it could not count.
+
+    ``graph_dtypes``: quantized tensors carry the sizes the graph stores them at
+    (False: every byte at the profile's dtypes, as for a spec).
+    """
     try:
-        return _Mapper(graph).run()
+        return _Mapper(graph, graph_dtypes=graph_dtypes).run()
     except ValueError as exc:
         raise GraphError(str(exc), file=graph.file) from None
