@@ -11,8 +11,8 @@ Safe by construction:
 - only built-in names (a model or profile given as a file path is never cached: the file
   may change behind any fingerprint), only stdout (never ``--output``), only runs that
   succeed and write nothing to stderr;
-- the key is the parsed options, the table's console layout (:mod:`mncost.console`), the
-  Python version and a fingerprint of every file of the package and of its built-in spec
+- the key is the parsed options, the table's console layout (:mod:`mncost.console`) and
+  stdout's encoding, the Python version and a fingerprint of every file of the package and of its built-in spec
   and profile folders (path, size, mtime); the whole key is stored in the entry and
   compared on reading, so a stale or colliding entry is simply a miss;
 - entries are written to a temporary file and renamed; any problem reading or writing
@@ -90,7 +90,8 @@ def analyze_key(options: dict[str, Any], stdout: Any) -> str | None:
         layout = table_layout(stdout)
         if layout is None:  # rich draws it: leave it to rich
             return None
-    return f"{_FORMAT}\nanalyze {sorted(options.items())!r}\nlayout {layout!r}\n{fingerprint()}"
+    encoding = (getattr(stdout, "encoding", None), getattr(stdout, "errors", None))  # what the text can be written as
+    return f"{_FORMAT}\nanalyze {sorted(options.items())!r}\nlayout {layout!r} {encoding!r}\n{fingerprint()}"
 
 
 def _entry(root: str, key: str) -> str:
