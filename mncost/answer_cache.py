@@ -11,12 +11,15 @@ Safe by construction:
 - only built-in names (a model or profile given as a file path is never cached: the file
   may change behind any fingerprint), only stdout (never ``--output``), only runs that
   succeed and write nothing to stderr;
-- the key is the parsed options, the table's console layout (:mod:`mncost.console`) and
-  stdout's encoding, the Python version and a fingerprint of every file of the package and of its built-in spec
-  and profile folders (path, size, mtime); the whole key is stored in the entry and
-  compared on reading, so a stale or colliding entry is simply a miss;
-- entries are written to a temporary file and renamed; any problem reading or writing
-  means no cache and the same answer computed again; ``MNCOST_NO_CACHE=1`` turns it off.
+- the key is the parsed options, the table's console layout (:mod:`mncost.console`),
+  stdout's encoding, the warning options, the Python version and a fingerprint of every
+  file of the package and of its built-in spec and profile folders (path, size, mtime);
+  the whole key is stored in the entry and compared on reading, so a stale or colliding
+  entry is simply a miss;
+- entries are written to a temporary file and renamed, one file per question (a changed
+  package overwrites its stale answer) and at most MAX_ENTRIES files (the oldest go
+  first); any problem reading or writing means no cache and the same answer computed
+  again; ``MNCOST_NO_CACHE=1`` turns it off.
 
 The cache folder (this one and :mod:`mncost.builtin`'s parsed built-ins share it):
 ``$MNCOST_CACHE_DIR``, else ``$XDG_CACHE_HOME/mncost``, else ``~/.cache/mncost``.
@@ -91,13 +94,35 @@ def analyze_key(options: dict[str, Any], stdout: Any) -> str | None:
         if layout is None:  # rich draws it: leave it to rich
             return None
     encoding = (getattr(stdout, "encoding", None), getattr(stdout, "errors", None))  # what the text can be written as
-    return f"{_FORMAT}\nanalyze {sorted(options.items())!r}\nlayout {layout!r} {encoding!r}\n{fingerprint()}"
+    # -W / PYTHONWARNINGS decide whether a warning would show (and a warned run is not stored)
+    question = f"analyze {sorted(options.items())!r}\nlayout {layout!r} {encoding!r}\nwarnings {sys.warnoptions!r}"
+    return f"{_FORMAT}\n{question}\n{_FINGERPRINT_LINE}\n{fingerprint()}"
+
+
+_FINGERPRINT_LINE = "-- fingerprint --"
+MAX_ENTRIES = 500  # a script asking thousands of configurations keeps the folder to a few tens of MB
 
 
 def _entry(root: str, key: str) -> str:
+    """The entry file: named by the question alone, so that the answer of a changed package
+    replaces the stale one instead of piling up beside it."""
     import zlib
 
-    return os.path.join(root, "answers", f"{zlib.crc32(key.encode()):08x}.txt")
+    question = key.partition(f"\n{_FINGERPRINT_LINE}\n")[0]
+    return os.path.join(root, "answers", f"{zlib.crc32(question.encode()):08x}.txt")
+
+
+def _prune(folder: str) -> None:
+    """Drop the least recently written entries once there are more than MAX_ENTRIES."""
+    entries = [e for e in os.scandir(folder) if e.name.endswith(".txt") and not e.name.startswith(".")]
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime_ns)
+    for entry in entries[: len(entries) - MAX_ENTRIES * 4 // 5]:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
 
 
 def lookup(key: str) -> str | None:
@@ -135,5 +160,6 @@ def store(key: str, text: str) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        _prune(folder)
     except Exception:  # noqa: BLE001 - a read-only home or a full disk: no cache, same answers
         pass

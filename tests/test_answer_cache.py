@@ -83,6 +83,26 @@ def test_a_changed_package_is_a_miss_end_to_end(cache, capsys, monkeypatch):
     monkeypatch.setattr(answer_cache, "fingerprint", lambda: "another version of mncost")
     code, out, _ = run(capsys, JSON)
     assert code == 0 and out != "planted\n" and '"v3-large"' in out
+    assert entries(cache) == [entry] and b"another version of mncost" in entry.read_bytes()  # the stale answer was replaced
+
+
+def test_the_folder_keeps_at_most_max_entries(cache, capsys, monkeypatch):
+    monkeypatch.setattr(answer_cache, "MAX_ENTRIES", 5)
+    folder = cache / "answers"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"old{i}.txt").write_text("x")
+        os.utime(folder / f"old{i}.txt", ns=(10**9 * i, 10**9 * i))
+    run(capsys, JSON)  # the sixth entry: the oldest go, down to 4
+    names = sorted(p.name for p in folder.iterdir())
+    assert len(names) == 4 and "old0.txt" not in names and "old1.txt" not in names and "old4.txt" in names
+    assert run(capsys, JSON)[1].startswith("{")
+
+
+def test_warning_options_are_part_of_the_question(cache, monkeypatch):
+    before = answer_cache.analyze_key(launch.parse_analyze(JSON), sys.stdout)
+    monkeypatch.setattr(sys, "warnoptions", ["ignore"])
+    assert answer_cache.analyze_key(launch.parse_analyze(JSON), sys.stdout) != before
 
 
 def test_no_cache_turns_it_off(cache, capsys, monkeypatch):
