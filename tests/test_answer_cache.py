@@ -155,3 +155,8 @@ def test_a_hit_imports_none_of_the_analysis(cache):
     assert "mncost.analysis" in runs[0].stderr  # computed
     assert runs[1].stderr.strip() == "['mncost.answer_cache', 'mncost.builtin', 'mncost.console', 'mncost.errors', 'mncost.launch']"
     assert runs[0].stdout == runs[1].stdout and runs[1].stdout.startswith("v3-large on edgetpu")
+    for entry in entries(cache):  # asked anew: walked again, from the parsed built-ins, without the YAML parser
+        entry.unlink()
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=TESTS, check=True)
+    assert "mncost.analysis" in again.stderr and "'yaml'" not in again.stderr and "'yaml'" in runs[0].stderr
+    assert again.stdout == runs[0].stdout
