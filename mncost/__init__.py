@@ -22,7 +22,10 @@ _EXPORTS = {
     "Walk": "walker", "walk": "walker",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AnalysisResult", "ArchSpec", "Conventions", "HardwareError", "HardwareProfile", "MncostError", "OptionError",
+    "SpecError", "Totals", "Walk", "analyze", "load_hardware", "load_spec", "walk",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -161,5 +161,5 @@ def store(key: str, text: str) -> None:
             os.unlink(tmp)
             raise
         _prune(folder)
-    except Exception:  # noqa: BLE001 - a read-only home or a full disk: no cache, same answers
+    except Exception:  # noqa: BLE001, S110 - a read-only home or a full disk: no cache, same answers
         pass

@@ -7,7 +7,6 @@ happens only in the table and markdown renderers.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 

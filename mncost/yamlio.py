@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 
-@lru_cache(maxsize=None)
+@cache
 def _loader() -> Any:
     import yaml
 

@@ -10,10 +10,9 @@ import sys
 
 import pytest
 
+from helpers import REPO, TESTS
 from mncost import answer_cache, launch
 from mncost.cli import main as full_main
-
-from helpers import REPO, TESTS
 
 TABLE = ["analyze", "v3-large", "--hw", "edgetpu"]
 JSON = ["analyze", "v3-large", "--hw", "edgetpu", "--format", "json"]
@@ -123,9 +122,9 @@ def test_an_unwritable_cache_folder_changes_nothing(tmp_path):
     blocker.write_text("not a folder")
     env = {**os.environ, "PYTHONPATH": str(REPO), "MNCOST_CACHE_DIR": str(blocker / "cache")}
     env.pop("MNCOST_NO_CACHE", None)
-    plain = subprocess.run([sys.executable, "-m", "mncost", *TABLE], capture_output=True, text=True, env={**env, "MNCOST_NO_CACHE": "1"}, cwd=TESTS)
+    plain = subprocess.run([sys.executable, "-m", "mncost", *TABLE], capture_output=True, text=True, env={**env, "MNCOST_NO_CACHE": "1"}, cwd=TESTS, check=False)
     for _ in range(2):
-        proc = subprocess.run([sys.executable, "-m", "mncost", *TABLE], capture_output=True, text=True, env=env, cwd=TESTS)
+        proc = subprocess.run([sys.executable, "-m", "mncost", *TABLE], capture_output=True, text=True, env=env, cwd=TESTS, check=False)
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, plain.stdout, "") and plain.returncode == 0
     assert blocker.read_text() == "not a folder"
 

@@ -99,10 +99,10 @@ def test_streamed_csv_is_byte_identical_to_pandas_to_csv(capsys, tmp_path, case)
     # the CLI streams the CSV to the file in chunks (the frame's text never exists whole):
     # it must be pandas' own to_csv of the whole frame, byte for byte, in any chunking
     if case == "zoo":  # text columns, published top-1 (and NaN where there is none), bn params
-        names, hws, kwargs = ["v2", "v3-large", "mnasnet"], ["cpu", "edgetpu"], dict(alphas=[0.5, 1.0], resolutions=[160, 224], include_bn_params=True)
+        names, hws, kwargs = ["v2", "v3-large", "mnasnet"], ["cpu", "edgetpu"], {"alphas": [0.5, 1.0], "resolutions": [160, 224], "include_bn_params": True}
         args = ["--models", ",".join(names), "--alpha", "0.5,1.0", "--resolution", "160,224", "--include-bn-params"]
     else:  # counts beyond int64: exact Python integers in the frame
-        names, hws, kwargs = ["v2", "v4-hybrid-l"], ["cpu", "gpu"], dict(alphas=[1.0, 4.0], resolutions=[224, 4096], batch=10**6)
+        names, hws, kwargs = ["v2", "v4-hybrid-l"], ["cpu", "gpu"], {"alphas": [1.0, 4.0], "resolutions": [224, 4096], "batch": 10**6}
         args = ["--models", ",".join(names), "--alpha", "1.0,4.0", "--resolution", "224,4096", "--batch", str(10**6)]
     df = sweep([mncost.load_spec(n) for n in names], [mncost.load_hardware(h) for h in hws], **kwargs)
     expected = df.to_csv(index=False)
