@@ -3,8 +3,10 @@
     python benchmarks/bench_analyze.py [--runs 9]
 
 Whole processes, interleaved with the floors `python -c pass` and `python -c "import yaml"`,
-medians of --runs runs after one warm-up round (which also fills mncost's on-disk cache
-of parsed built-ins; the cold row runs with MNCOST_NO_CACHE=1). Wall time is what the
+medians of --runs runs after one warm-up round (which also fills mncost's on-disk caches:
+the whole answers of built-in names, mncost.answer_cache, and the parsed built-ins; the
+"parsed only" row clears the stored answers before each run, the cold row runs with
+MNCOST_NO_CACHE=1). Wall time is what the
 targets are about; on a shared machine read it beside CPU time and the floor ratios.
 Also: the in-process cost of the walk, and which heavy modules the path imports.
 """
@@ -15,6 +17,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 from _measure import REPO, Samples, machine, measure, python, row
@@ -31,12 +34,15 @@ def whole_process(runs: int, compare: list[str]) -> None:
     table = Samples("analyze v3-large --hw edgetpu (table)", analyze)
     js = Samples("analyze … --format json", analyze + ["--format", "json"])
     cold = Samples("analyze … (table, MNCOST_NO_CACHE=1)", analyze, env={"MNCOST_NO_CACHE": "1"})
+    answers = os.path.join(tempfile.mkdtemp(prefix="mncost-bench-"), "cache")
+    clear = f"import shutil, sys; shutil.rmtree(sys.argv[1] + '/answers', ignore_errors=True); from mncost.launch import run; sys.argv[1:] = {analyze[3:]!r}; run()"
+    parsed = Samples("analyze … (table, parsed built-ins only)", python("-c", clear, answers), env={"MNCOST_CACHE_DIR": answers})
     others = []
     for folder in compare:  # another checkout of mncost, timed in the same interleaving
         env = {"PYTHONPATH": folder}
         others += [Samples(f"  {os.path.basename(folder.rstrip('/'))}: table", analyze, env=env),
                    Samples(f"  {os.path.basename(folder.rstrip('/'))}: json", analyze + ["--format", "json"], env=env)]
-    measure([floor_pass, floor_yaml, table, js, cold, *others], runs)
+    measure([floor_pass, floor_yaml, table, js, parsed, cold, *others], runs)
     floors = (floor_pass, floor_yaml)
     print(row(floor_pass))
     print(row(floor_yaml))
@@ -44,6 +50,7 @@ def whole_process(runs: int, compare: list[str]) -> None:
         wall, rss = TARGETS[key]
         verdict = "met" if s.wall <= wall and s.rss <= rss else "NOT met"
         print(row(s, f"target ≤{wall * 1e3:.0f} ms ≤{rss:.0f} MiB: {verdict}", floors))
+    print(row(parsed, "(no target)", floors))
     print(row(cold, "(no target)", floors))
     for other in others:
         mine = table if other.label.endswith("table") else js

@@ -86,22 +86,17 @@ def resolve(
 # -- parsed built-ins, cached on disk ----------------------------------------------------------
 # Parsing a built-in spec (YAML, then validation into frozen records) takes longer than
 # walking and pricing it. The parsed record is pickled under the user's cache folder
-# ($MNCOST_CACHE_DIR, else $XDG_CACHE_HOME/mncost, else ~/.cache/mncost), keyed by the
+# (answer_cache.cache_root: $MNCOST_CACHE_DIR, else $XDG_CACHE_HOME/mncost, else ~/.cache/mncost), keyed by the
 # file's path, size and mtime and by a fingerprint of every module of the installed
 # package (so editing or upgrading mncost invalidates it). MNCOST_NO_CACHE=1 turns it off;
 # any problem reading or writing the cache just means parsing the file again.
 
 
 def cache_folder() -> Path | None:
-    import os
+    from .answer_cache import cache_root  # one rule for the folder both caches share
 
-    if os.environ.get("MNCOST_NO_CACHE"):
-        return None
-    root = os.environ.get("MNCOST_CACHE_DIR")
-    if root:
-        return Path(root)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mncost"
+    root = cache_root()
+    return None if root is None else Path(root)
 
 
 @lru_cache(maxsize=None)

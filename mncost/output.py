@@ -1,7 +1,7 @@
 """Where results are written: file rules, atomic replacement, interruption, I/O errors.
 
-Every command that writes goes through ``write_atomic`` (one file) or
-``write_folder_atomic`` (a report folder), after an early ``check_writable`` /
+Every command that writes goes through ``write_atomic`` (one file; ``write_atomic_chunks``
+when the text comes in pieces) or ``write_folder_atomic`` (a report folder), after an early ``check_writable`` /
 ``check_report_folder`` so that a bad target fails before any work. The rules:
 
 - A regular file (or a new name) is written to a short temporary name beside it,
@@ -30,7 +30,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -248,21 +248,23 @@ def _create_temp(parent: Path) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(parent))
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _write_all(fd: int, data: Iterable[bytes]) -> None:
+    for piece in data:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(fd, view):]
 
 
-def _write_stream(path: Path, data: bytes, descriptor: int | None) -> None:
+def _write_stream(path: Path, data: Iterable[bytes], descriptor: int | None) -> None:
     if descriptor is not None:
         stream = {1: sys.stdout, 2: sys.stderr}.get(descriptor)
         if stream is not None:  # our own stdout/stderr: keep the order of what was printed
             stream.flush()
-            if hasattr(stream, "buffer"):
-                stream.buffer.write(data)
-            else:
-                stream.write(data.decode("utf-8"))
+            for piece in data:
+                if hasattr(stream, "buffer"):
+                    stream.buffer.write(piece)
+                else:
+                    stream.write(piece.decode("utf-8"))
             stream.flush()
         else:
             _write_all(descriptor, data)
@@ -277,8 +279,16 @@ def _write_stream(path: Path, data: bytes, descriptor: int | None) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` by the rules in the module docstring."""
+    write_atomic_chunks(path, (text,))
+
+
+def write_atomic_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """:func:`write_atomic` for text made piece by piece (a million-row sweep): each piece
+    is encoded and written as it comes, so the whole text never exists at once. The rules
+    are the same: a regular file gets the new content whole or not at all (an error or a
+    signal while the pieces are made removes the temporary); a stream is written through."""
     path = Path(path)
-    data = text.encode("utf-8")
+    data = (chunk.encode("utf-8") for chunk in chunks)
     descriptor = _descriptor(path)
     try:
         if descriptor is not None:
@@ -294,7 +304,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise _output_error(exc, path) from None
 
 
-def _replace_file(target: Path, data: bytes, st: os.stat_result | None) -> None:
+def _replace_file(target: Path, data: Iterable[bytes], st: os.stat_result | None) -> None:
     fd, tmp = -1, None
     try:
         with _signals_deferred():  # a signal lands once ``tmp`` is known, so it is removed

@@ -7,7 +7,6 @@ happens only in the table and markdown renderers.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -191,41 +190,23 @@ def table_text(result: AnalysisResult, *, width: int = 160, styles: bool = False
     return "\n".join(lines) + "\n"
 
 
-def _terminal_width() -> int | None:
-    """The width rich gives a terminal console (the first standard stream that has one)."""
-    import os
+def print_table(result: AnalysisResult, stream: Any) -> str | None:
+    """Print the analyze table as the CLI's console shows it (see :func:`mncost.console.table_layout`);
+    drawn by :func:`table_text` when it can, else by rich. Returns the text when it drew it."""
+    from .console import table_layout
 
-    for fd in (0, 1, 2):
-        try:
-            return os.get_terminal_size(fd).columns
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def print_table(result: AnalysisResult, stream: Any) -> None:
-    """Print the analyze table as the CLI's console shows it: 160 columns when piped, the
-    terminal's width and styles on a terminal; drawn by :func:`table_text` when the
-    environment asks nothing special of rich, else by rich itself."""
-    import os
-
-    env = os.environ
-    text = None
-    if not any(key in env for key in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")):
-        if not stream.isatty():
-            text = table_text(result, width=160)
-        elif env.get("TERM", "") not in ("dumb", "unknown") and stream is sys.stdout:
-            width = _terminal_width()
-            text = table_text(result, width=width, styles=True) if width else None
+    layout = table_layout(stream)
+    text = None if layout is None else table_text(result, width=layout[0], styles=layout[1])
     if text is not None:
         stream.write(text)
-        return
+        return text
     from rich.console import Console
 
     console = Console(file=stream)
     if not console.is_terminal:
         console = Console(file=stream, width=160)  # piped: do not squeeze tables into 80 columns
     console.print(rich_table(result))
+    return None
 
 
 def to_table_text(result: AnalysisResult, width: int = 160) -> str:

@@ -1,7 +1,7 @@
 """Sweeps: models × α × resolution × hardware as one DataFrame, ranked per hardware.
 
 Each (model, α, width rule) is walked once for all its resolutions
-(:func:`mncost.vector_walk.walk_grid`: integer arrays over resolution × layer, exact),
+(:func:`mncost.vector_walk.iter_grid`: integer arrays over resolution × layer, exact),
 and the roofline core (:func:`mncost.roofline.network_times`) prices every
 configuration on every profile at once, the profile's refinements included
 (``refined_latency_s``; ``latency_s`` stays the plain roofline). Counts stay exact
@@ -21,7 +21,7 @@ from .errors import OptionError
 from .hardware import HardwareProfile
 from .roofline import NetworkTimes, ProfileArrays, network_times, profile_arrays
 from .spec import ArchSpec
-from .vector_walk import LayerCounts, walk_grid
+from .vector_walk import LayerCounts, iter_grid
 from .walker import resolve_resolution
 
 if TYPE_CHECKING:
@@ -62,18 +62,31 @@ def _exact(values: np.ndarray, factor: int) -> np.ndarray:
     return np.array([int(v) * factor for v in values.tolist()], dtype=object)
 
 
+def _outer_exact(values: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """``values[:, None] * factors[None, :]`` flattened: int64 when it surely fits, else exact Python ints."""
+    if values.dtype != object and (values.size == 0 or int(values.max()) * int(factors.max(initial=0)) < _INT64_SAFE):
+        return (values[:, None] * factors[None, :]).reshape(-1)
+    return (values.astype(object)[:, None] * factors.astype(object)[None, :]).reshape(-1)
+
+
 def _spec_columns(spec: ArchSpec, profiles: ProfileArrays, alphas: Sequence[float], res: list[int], rule: str | None,
                   batch: int, include_bn_params: bool, on_config: Callable[[], None] | None) -> dict[str, np.ndarray]:
     """One spec's rows, ordered resolution × α × profile."""
     a_n, r_n, p_n = len(alphas), len(res), len(profiles.names)
     cols: dict[str, Any] = {
         "alpha": np.zeros((r_n, a_n)), "width_rule": np.empty((r_n, a_n), dtype=object),
-        "macs": np.empty((r_n, a_n), dtype=object), "params": np.empty((r_n, a_n), dtype=object),
-        "act": np.empty((r_n, a_n), dtype=object),
+        # int64 while every count fits (a million rows of Python ints cost hundreds of MiB), exact objects beyond
+        "macs": np.zeros((r_n, a_n), dtype=np.int64), "params": np.zeros((r_n, a_n), dtype=np.int64),
+        "act": np.zeros((r_n, a_n), dtype=np.int64),
         "latency_s": np.zeros((r_n, a_n, p_n)), "memory_bound_share": np.zeros((r_n, a_n, p_n)), "refined_latency_s": np.zeros((r_n, a_n, p_n)),
     }
-    position = 0  # walk_grid returns each α's resolutions in order, in one or more chunks
-    for counts in walk_grid(spec, alphas, res, width_rule=rule):
+
+    def put(key: str, rows: list[int], ai: int, values: np.ndarray) -> None:
+        if values.dtype == object and cols[key].dtype != object:
+            cols[key] = cols[key].astype(object)
+        cols[key][rows, ai] = values
+    position = 0  # iter_grid gives each α's resolutions in order, in one or more chunks
+    for counts in iter_grid(spec, alphas, res, width_rule=rule):
         ai, first = divmod(position, r_n)
         rows = list(range(first, first + len(counts.resolutions)))
         position += len(rows)
@@ -81,9 +94,9 @@ def _spec_columns(spec: ArchSpec, profiles: ProfileArrays, alphas: Sequence[floa
         params = counts.total("params") + (counts.total("bn_params") if include_bn_params else 0)
         cols["alpha"][rows, ai] = counts.alpha
         cols["width_rule"][rows, ai] = counts.width_rule
-        cols["macs"][rows, ai] = list(_exact(counts.total("macs"), batch))
-        cols["params"][rows, ai] = list(_exact(params, 1))
-        cols["act"][rows, ai] = list(_exact(counts.total("act_read_elems") + counts.total("act_write_elems"), batch))
+        put("macs", rows, ai, _exact(counts.total("macs"), batch))
+        put("params", rows, ai, _exact(params, 1))
+        put("act", rows, ai, _exact(counts.total("act_read_elems") + counts.total("act_write_elems"), batch))
         for key in ("latency_s", "memory_bound_share", "refined_latency_s"):
             cols[key][rows, ai, :] = getattr(times, key).T
         if on_config is not None:
@@ -140,16 +153,22 @@ def sweep(
         parts["hardware"].append(np.tile(np.asarray(parr.names, dtype=object), n))
         parts["macs"].append(np.repeat(macs, p_n))
         parts["params"].append(np.repeat(params, p_n))
-        parts["weight_bytes"].append((params[:, None] * wbytes[None, :]).reshape(-1))
-        parts["activation_bytes"].append((act[:, None] * abytes[None, :]).reshape(-1))
+        parts["weight_bytes"].append(_outer_exact(params, wbytes))
+        parts["activation_bytes"].append(_outer_exact(act, abytes))
         for key in ("latency_s", "memory_bound_share", "refined_latency_s"):
             parts[key].append(cols[key].reshape(n * p_n))
         parts["top1"].append(np.repeat(top1, p_n))
-    data = {c: (np.concatenate(v) if v else np.array([])) for c, v in parts.items()}
-    df = pd.DataFrame(data)
+    data = {}
+    for c in list(parts):  # each column's pieces freed as it is joined: a million rows hold one copy
+        pieces = parts.pop(c)
+        data[c] = np.concatenate(pieces) if pieces else np.array([])
+        del pieces
     for col in ("macs", "params", "weight_bytes", "activation_bytes"):
         values = data[col]
-        df[col] = values.astype("int64") if len(values) == 0 or max(values.tolist()) < 2**63 else values.astype(object)
+        if values.dtype != np.int64:  # exact Python ints somewhere: int64 still if they all fit
+            data[col] = values.astype("int64") if len(values) == 0 or max(values.tolist()) < 2**63 else values.astype(object)
+    df = pd.DataFrame(data, copy=False)
+    del data
     df["alpha"] = df["alpha"].astype("float64")
     df["top1"] = df["top1"].astype("float64")
     df["rank"] = rank(df, rank_by)
@@ -180,9 +199,9 @@ def csv_chunks(df: pd.DataFrame, rows: int = 50_000) -> Iterator[str]:
     """``df.to_csv(index=False)`` in pieces of ``rows`` rows, several times faster, for
     streaming a large sweep to a file without holding the whole text."""
     yield ",".join(_csv_cells(np.asarray(df.columns, dtype=object))) + "\n"
-    arrays = [df[c].to_numpy() for c in df.columns]
     for start in range(0, len(df), rows):
-        columns = [_csv_cells(a[start:start + rows]) for a in arrays]
+        part = df.iloc[start:start + rows]  # text columns become Python strings one piece at a time
+        columns = [_csv_cells(part[c].to_numpy()) for c in df.columns]
         yield "\n".join(map(",".join, zip(*columns))) + "\n"
 
 
@@ -213,11 +232,12 @@ def pareto_flags(df: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     axis = pareto_axis(df)
-    flags = pd.Series(False, index=df.index)
-    for _, group in df.groupby("hardware"):
-        mask = pareto_mask(group["latency_s"].tolist(), group[axis].astype(float).tolist())
-        flags.loc[group.index] = mask
-    return flags
+    latency = df["latency_s"].to_numpy(dtype=np.float64)
+    quality = df[axis].astype(float).to_numpy()
+    flags = np.zeros(len(df), dtype=bool)
+    for rows in df.groupby("hardware").indices.values():  # positions, not copies of the frame
+        flags[rows] = pareto_mask(latency[rows], quality[rows])
+    return pd.Series(flags, index=df.index)
 
 
 def variant_label(row: Any) -> str:

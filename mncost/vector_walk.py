@@ -18,7 +18,7 @@ overflow: a mismatch or a count ≥ 2**62 falls back to the scalar walk).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,7 +312,21 @@ def walk_grid(
     width_rule: str | None = None,
     fused_attention: bool = False,
 ) -> list[LayerCounts]:
-    """:func:`walk_resolutions` for every α (α-major order), with one scalar check for all.
+    """:func:`walk_resolutions` for every α (α-major order), with one scalar check for all:
+    :func:`iter_grid`'s chunks as a list."""
+    return list(iter_grid(spec, alphas, resolutions, width_rule=width_rule, fused_attention=fused_attention))
+
+
+def iter_grid(
+    spec: ArchSpec,
+    alphas: Sequence[float],
+    resolutions: Sequence[int],
+    *,
+    width_rule: str | None = None,
+    fused_attention: bool = False,
+) -> Iterator[LayerCounts]:
+    """The chunks of :func:`walk_grid`, one α at a time, so that a large sweep holds one
+    α's arrays (layers × resolutions per field) rather than every α's.
 
     Counts never decrease as α or the resolution grows (tests/test_properties.py), so
     the scalar walk at the largest α and resolution bounds every vectorised count below
@@ -321,25 +335,30 @@ def walk_grid(
     res = check_resolutions(resolutions)
     alphas = [check_alpha(a) for a in alphas]
     if not res:
-        return []
+        return
     array = np.asarray(res, dtype=np.int64)
     top_res = int(array.argmax())
     top_alpha = max(range(len(alphas)), key=lambda i: alphas[i])
-    Sizes.memo = {}
-    try:
-        vectors = [_vector_walk(spec, a, array, width_rule, fused_attention) if len(res) > 1 else None for a in alphas]
-    finally:
-        Sizes.memo = None
-    bounded = False
-    top = vectors[top_alpha]
-    if top is not None:
-        bounded = _checked(top, spec, alphas[top_alpha], res[top_res], top_res, width_rule, fused_attention)
-    out: list[LayerCounts] = []
-    for alpha, counts in zip(alphas, vectors):
+    memo: dict[tuple[Any, ...], tuple[Sizes, Any, Any]] = {}  # shared by every α, set only while one walks
+
+    def vector(alpha: float) -> LayerCounts | None:
+        if len(res) == 1:
+            return None
+        Sizes.memo = memo
+        try:
+            return _vector_walk(spec, alpha, array, width_rule, fused_attention)
+        finally:
+            Sizes.memo = None
+
+    top = vector(alphas[top_alpha])
+    bounded = top is not None and _checked(top, spec, alphas[top_alpha], res[top_res], top_res, width_rule, fused_attention)
+    for i, alpha in enumerate(alphas):
+        counts = top if i == top_alpha else vector(alpha)
         if counts is not None and not bounded:  # no common bound: check this α on its own
             counts = counts if _checked(counts, spec, alpha, res[top_res], top_res, width_rule, fused_attention) else None
         if counts is not None and _in_range(counts):
-            out.append(counts)
+            yield counts
         else:
-            out.extend(_scalar_chunks(spec, alpha, res, width_rule, fused_attention))
-    return out
+            yield from _scalar_chunks(spec, alpha, res, width_rule, fused_attention)
+        if i == top_alpha:
+            top = None  # held only until its turn

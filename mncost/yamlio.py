@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import MncostError
 from .text import CONTROL
+
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML is imported where a file is parsed, not with this module: a built-in read from
+# mncost's cache of parsed files (mncost.builtin) needs Located but never the parser.
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -37,7 +42,12 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@cache
+def _loader() -> Any:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 """The one number grammar of specs, profiles, measurement CSVs and command-line lists:
@@ -78,12 +88,16 @@ class _Builder:
         self.file = file
         self.lines: dict[str, int] = {}
         self.nodes = 0
+        import yaml
+
+        self.yaml = yaml
         self.scalar_constructor = yaml.constructor.SafeConstructor()
 
     def fail(self, message: str, node: yaml.Node, path: str) -> MncostError:
         return MncostError(message, file=self.file, key=path or None, line=node.start_mark.line + 1)
 
     def build(self, node: yaml.Node, path: str, depth: int) -> Any:
+        yaml = self.yaml
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise self.fail(f"document expands to more than {MAX_NODES} values (alias bomb?)", node, path)
@@ -123,9 +137,11 @@ class _Builder:
 
 def _check_events(text: str, file: str) -> None:
     """Refuse deep nesting before the (recursive) composer sees it."""
+    import yaml
+
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=_loader()):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -149,9 +165,11 @@ def _syntax_error(exc: yaml.YAMLError, file: str) -> MncostError:
 
 def loads(text: str, file: str = "<string>") -> Located:
     """Parse one YAML document from ``text``."""
+    import yaml
+
     _check_events(text, file)
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=_loader()))
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, file) from None
     if not nodes or nodes[0] is None:

@@ -104,7 +104,7 @@ def test_very_deep_nesting_is_refused_whichever_parser_stops_first(capsys, tmp_p
 
     if not hasattr(yaml, loader):
         pytest.skip(f"this PyYAML has no {loader}")
-    monkeypatch.setattr(mncost.yamlio, "_Loader", getattr(yaml, loader))
+    monkeypatch.setattr(mncost.yamlio, "_loader", lambda: getattr(yaml, loader))
     deep = tmp_path / "deep.yaml"
     deep.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
     code, _, err = run_cli(capsys, "analyze", str(deep))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -373,3 +374,33 @@ def test_worker_processes_give_the_same_results_in_the_same_order():
     assert list(crosscheck_many(points, jobs=2)) == list(crosscheck_many(points, jobs=1))
     with pytest.raises(OptionError):
         list(crosscheck_many(points, jobs=0))
+
+
+def test_one_module_serves_every_resolution_whose_linear_inputs_agree(tmp_path):
+    import mncost.crosscheck as cc
+
+    pooled = load_spec(_plain(tmp_path))  # global pool before the fc: its input is 32 at any resolution
+    first = crosscheck(pooled, resolution=32)
+    ((net, sizes, _),) = cc._last_net.values()
+    assert sizes == {"body.4.linear": 32}
+    second = crosscheck(pooled, resolution=64)
+    assert next(iter(cc._last_net.values()))[0] is net  # reused, not rebuilt
+    assert first.ok and second.ok
+    assert [t.mncost for t in second.totals if t.quantity == "MACs"] != [t.mncost for t in first.totals if t.quantity == "MACs"]
+    # without the pool the fc reads C×H×W (32×16×16 at 32 px): each resolution gets a module sized for it
+    path = tmp_path / "flat.yaml"
+    path.write_text(PLAIN.replace("PW_OUT", "32").replace("      - {type: pool}\n", ""))
+    flat = load_spec(path)
+    results = []
+    for resolution in (32, 64, 32):
+        results.append(crosscheck(flat, resolution=resolution))
+        assert next(iter(cc._last_net.values()))[1] == {"body.3.linear": 32 * (resolution // 2) ** 2}
+    assert all(r.ok for r in results) and results[0] == results[2]
+
+
+def test_worker_processes_end_without_a_traceback():
+    # the CLI runs with its signal handlers set; the pool's closing SIGTERM once printed a traceback per worker
+    code = ("from mncost.output import interrupt_on_signals\nfrom mncost.crosscheck import crosscheck_many, grid\n"
+            "with interrupt_on_signals():\n    print(all(r.ok for r in crosscheck_many([p for p in grid() if p[0] in ('v1-cifar', 'v1')][:12], jobs=2)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True\n", "")

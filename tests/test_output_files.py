@@ -302,6 +302,7 @@ def _fill(mnt: Path) -> None:
 FULL_DISK_WRITERS = [
     ("analyze", "v2", "--format", "csv"),
     ("sweep", "--models", "v2", "--hw", "cpu", "--format", "json"),
+    ("sweep", "--models", "v2", "--hw", "cpu", "--format", "csv"),  # streamed in pieces
     ("ridge", "--format", "md"),
     ("models", "--format", "csv"),
     ("hardware", "--format", "json"),
@@ -529,3 +530,42 @@ def test_two_concurrent_reports_one_wins(tmp_path):
         "error: rep: was written meanwhile (by another run?) and is not empty; nothing replaced; use --force to replace it",
     )
     assert os.listdir(tmp_path) == ["rep"]
+
+
+# -- text written in pieces (write_atomic_chunks: a streamed sweep CSV) ----------------------------
+
+@pytest.mark.parametrize("failure", [RuntimeError("a bug mid-way"), KeyboardInterrupt()])
+def test_a_stream_that_fails_mid_way_leaves_the_old_file_and_nothing_else(tmp_path, failure):
+    from mncost.output import write_atomic_chunks
+
+    target = tmp_path / "out.csv"
+    target.write_text("old complete result\n")
+    written = []
+
+    def pieces():
+        yield "a,b\n"
+        written.append(True)
+        assert any(p.name.startswith(".mncost-") for p in tmp_path.iterdir())  # the first piece is in the temporary
+        raise failure
+
+    with pytest.raises(type(failure)):
+        write_atomic_chunks(target, pieces())
+    assert written and target.read_text() == "old complete result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_pieces_follow_the_file_rules(tmp_path, umask):
+    from mncost.output import write_atomic_chunks
+
+    umask(0o077)
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    os.chmod(real, 0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    write_atomic_chunks(link, (f"{i}\n" for i in range(3)))
+    assert link.is_symlink() and real.read_text() == "0\n1\n2\n" and stat.S_IMODE(real.stat().st_mode) == 0o640
+    fresh = tmp_path / "new.csv"
+    write_atomic_chunks(fresh, iter(["x", "é\n"]))
+    assert fresh.read_bytes() == "xé\n".encode() and stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "new.csv", "real.csv"]

@@ -16,7 +16,7 @@ from helpers import run_cli
 from mncost.grids import parse_floats, parse_ints
 from mncost.hardware import builtin_hardware
 from mncost.ridge import flips, ridge_latencies, ridge_sweep
-from mncost.sweep import pareto_mask, rank, rank_changes, sweep
+from mncost.sweep import csv_chunks, pareto_mask, rank, rank_changes, sweep
 
 SPECS = ["v2", "v3-small", "v4-conv-s"]
 
@@ -92,6 +92,32 @@ def test_csv_round_trips_through_pandas(capsys):
     assert df["macs"].dtype == "int64"
     again = sweep([mncost.load_spec("v2"), mncost.load_spec("v3-large")], [mncost.load_hardware("cpu"), mncost.load_hardware("edgetpu")], alphas=[0.5, 0.75, 1.0])
     pd.testing.assert_frame_equal(df, again.reset_index(drop=True), check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["zoo", "huge counts"])
+def test_streamed_csv_is_byte_identical_to_pandas_to_csv(capsys, tmp_path, case):
+    # the CLI streams the CSV to the file in chunks (the frame's text never exists whole):
+    # it must be pandas' own to_csv of the whole frame, byte for byte, in any chunking
+    if case == "zoo":  # text columns, published top-1 (and NaN where there is none), bn params
+        names, hws, kwargs = ["v2", "v3-large", "mnasnet"], ["cpu", "edgetpu"], {"alphas": [0.5, 1.0], "resolutions": [160, 224], "include_bn_params": True}
+        args = ["--models", ",".join(names), "--alpha", "0.5,1.0", "--resolution", "160,224", "--include-bn-params"]
+    else:  # counts beyond int64: exact Python integers in the frame
+        names, hws, kwargs = ["v2", "v4-hybrid-l"], ["cpu", "gpu"], {"alphas": [1.0, 4.0], "resolutions": [224, 4096], "batch": 10**6}
+        args = ["--models", ",".join(names), "--alpha", "1.0,4.0", "--resolution", "224,4096", "--batch", str(10**6)]
+    df = sweep([mncost.load_spec(n) for n in names], [mncost.load_hardware(h) for h in hws], **kwargs)
+    expected = df.to_csv(index=False)
+    if case == "zoo":
+        assert df["top1"].notna().any() and df["top1"].isna().any()  # published numbers and empty cells
+    else:
+        assert df["macs"].dtype == object and df["macs"].max() > 2**63
+    for rows in (1, 7, 50_000):
+        assert "".join(csv_chunks(df, rows=rows)) == expected
+    out = tmp_path / "sweep.csv"
+    code, stdout, err = run_cli(capsys, "sweep", *args, "--hw", ",".join(hws), "--format", "csv", "--output", str(out))
+    assert (code, stdout, err) == (0, "", f"wrote {out}\n")
+    assert out.read_bytes() == expected.encode()
+    code, stdout, _ = run_cli(capsys, "sweep", *args, "--hw", ",".join(hws), "--format", "csv")
+    assert code == 0 and stdout == expected
 
 
 def test_json_and_markdown(capsys):

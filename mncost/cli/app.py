@@ -4,7 +4,7 @@ declarations, writing text to stdout or a file, and showing a view."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -59,12 +59,18 @@ def check_output(output: Path | None) -> None:
 
 def emit(text: str, output: Path | None) -> None:
     """``text`` to stdout, or atomically to ``output``."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from ..output import write_atomic
+    emit_chunks((text,), output)
 
-    write_atomic(output, text)
+
+def emit_chunks(chunks: Iterable[str], output: Path | None) -> None:
+    """Text made in pieces to stdout, or atomically to ``output``, one piece at a time."""
+    if output is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    from ..output import write_atomic_chunks
+
+    write_atomic_chunks(output, chunks)
     print(f"wrote {output}", file=sys.stderr)
 
 

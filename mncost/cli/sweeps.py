@@ -12,7 +12,7 @@ from ..errors import OptionError
 from ..views.formats import Format
 from .app import (
     AlphaOpt, BatchOpt, BnOpt, DtypeOpt, FormatOpt, FusedAttnOpt, HwListOpt, ModelsOpt, OutputOpt, PeakOpt, RankByOpt, ResolutionOpt,
-    ResolutionsOpt, RhosOpt, RidgeOpt, WidthRuleOpt, app, check_output, show,
+    ResolutionsOpt, RhosOpt, RidgeOpt, WidthRuleOpt, app, check_output, emit_chunks, show,
 )
 
 AlphasOpt = Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a comma list and/or start:stop:step ranges, stop included (0.5,0.75,1.0 or 0.5:1.4:0.1); a range needs its step.")]
@@ -66,11 +66,10 @@ def sweep_command(
         raise OptionError(f"--top must be a positive integer, got {top}")
     check_output(output)
     df = _run_sweep(models, alpha, resolution, rho, hw, width_rule, batch, include_bn_params, rank_by)
-    if format is Format.csv and output is None:  # streamed in chunks (several times faster than DataFrame.to_csv)
+    if format is Format.csv:  # streamed in chunks, to stdout or the file (a million rows never exist as one text)
         from ..sweep import csv_chunks
 
-        for chunk in csv_chunks(df):
-            sys.stdout.write(chunk)
+        emit_chunks(csv_chunks(df), output)
         return
     show(format, output, lambda: rich_sweep(df, rank_by, top), lambda fmt: render_sweep(df, fmt, rank_by))
 

@@ -104,18 +104,38 @@ def _count_spec_net(w: Walk) -> Any:
     shape = (spec.in_channels, w.resolution, w.resolution)
     names = {layer.name for layer in w.layers}
     inputs = {layer.name: layer.in_shape for layer in w.layers}
-    torch.manual_seed(0)
-    net = SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule)
-    for name, module in net.named_modules():
-        if isinstance(module, LazyModuleMixin) and module.has_uninitialized_params():
-            owner = name.rpartition(".")[0]
-            with torch.no_grad():
-                module.initialize_parameters(torch.zeros(1, math.prod(inputs.get(owner, inputs.get(name, (1,))))))  # type: ignore[operator]
+    key = (id(spec), w.alpha, w.width_rule)
+    held = _last_net.pop(key, None)
+    _last_net.clear()
+
+    def fc_input(name: str) -> int:  # a lazy linear layer's input, as the walk sizes it
+        return math.prod(inputs.get(name.rpartition(".")[0], inputs.get(name, (1,))))
+
+    if held is not None and all(fc_input(name) == size for name, size in held[1].items()):
+        net, sizes = held[0], held[1]
+    else:
+        torch.manual_seed(0)
+        net = SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule)
+        sizes = {}
+        for name, module in net.named_modules():
+            if isinstance(module, LazyModuleMixin) and module.has_uninitialized_params():
+                sizes[name] = fc_input(name)
+                with torch.no_grad():
+                    module.initialize_parameters(torch.zeros(1, sizes[name]))  # type: ignore[operator]
     try:
-        return count(net, shape, names, warm_up=False)
+        counts = count(net, shape, names, warm_up=False)
     except RuntimeError:
         torch.manual_seed(0)
         return count(SpecNet(spec, alpha=w.alpha, width_rule=w.width_rule), shape, names)
+    _last_net[key] = (net, sizes, spec)
+    return counts
+
+
+# The module of the last check, by (spec object, α, width rule): `crosscheck --all` checks
+# each α at several resolutions in a row, and building the module cost a sixth of a check.
+# Reused only where every linear layer sized from the walk gets the same input (a head
+# after global pooling); the spec is held so that its id stays its own.
+_last_net: dict[tuple[int, float, str], tuple[Any, dict[str, int], ArchSpec]] = {}
 
 def reference_check(w: Walk) -> tuple[ReferenceCheck | None, str]:
     """Totals against torchvision/timm when importable, else against the committed counts."""
@@ -181,7 +201,8 @@ def crosscheck_many(points: list[Point], *, jobs: int | None = None) -> Iterator
 
     Workers are forked (torch is imported, not yet run, in the parent) and run torch on one
     thread each: on a busy machine two-thread torch in two processes spends most of its
-    time waiting at OpenMP barriers (measured 5–10× slower). The largest models start first
+    time waiting at OpenMP barriers (measured 5–10× slower). A worker takes every resolution
+    of one (model, rule, α) in a row, so they share one torch module; the largest start first
     so that no worker is left with one at the end. One job, or no ``fork``, runs here.
     """
     jobs = default_jobs() if jobs is None else jobs
@@ -192,12 +213,15 @@ def crosscheck_many(points: list[Point], *, jobs: int | None = None) -> Iterator
         for point in points:
             yield _check_point(point)
         return
-    order = sorted(range(len(points)), key=lambda i: -_work(points[i]))
+    groups: dict[tuple[str, str, float], list[int]] = {}  # one task per (model, rule, α): its resolutions share a module
+    for i, (name, rule, alpha, _) in enumerate(points):
+        groups.setdefault((name, rule, alpha), []).append(i)
+    tasks = sorted(groups.values(), key=lambda indices: -sum(_work(points[i]) for i in indices))
     done: dict[int, CrossCheck] = {}
     next_index = 0
-    with multiprocessing.get_context("fork").Pool(jobs, initializer=_one_thread) as pool:
-        for i, result in pool.imap_unordered(_check_indexed, [(i, points[i]) for i in order]):
-            done[i] = result
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_start) as pool:
+        for results in pool.imap_unordered(_check_indexed, [[(i, points[i]) for i in task] for task in tasks]):
+            done.update(results)
             while next_index in done:
                 yield done.pop(next_index)
                 next_index += 1
@@ -206,17 +230,29 @@ def _work(point: Point) -> int:
     name, rule, alpha, resolution = point
     return budget.estimate(walk(load_spec(name), alpha=alpha, resolution=resolution, width_rule=rule)).macs
 
-def _one_thread() -> None:
+
+def _worker_start() -> None:
+    """A worker runs torch on one thread and leaves signals to the parent: it inherited the
+    CLI's handlers, which turned the pool's closing SIGTERM into a traceback per worker."""
+    import signal
+
     import torch
 
     torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent reports it and ends the pool
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
 
 def _check_point(point: Point) -> CrossCheck:
     name, rule, alpha, resolution = point
     return crosscheck(name, alpha=alpha, resolution=resolution, width_rule=rule)
 
-def _check_indexed(item: tuple[int, Point]) -> tuple[int, CrossCheck]:
-    return item[0], _check_point(item[1])
+
+def _check_indexed(items: list[tuple[int, Point]]) -> list[tuple[int, CrossCheck]]:
+    return [(i, _check_point(point)) for i, point in items]
+
 
 def grid() -> list[tuple[str, str, float, int]]:
     """Every built-in over its pinned α × resolution grid (the reference grids), per width rule."""

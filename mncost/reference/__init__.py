@@ -8,7 +8,7 @@ files record the package versions and the exact constructor of every model.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,10 @@ def entry(spec: str, width_rule: str, alpha: float, resolution: int) -> dict[str
     return None
 
 
+@cache
 def layer_table(name: str) -> dict[str, Any] | None:
-    """Per-layer conv/linear/attention rows of one default model (``v3-large``, ``v3-large-paper075``…)."""
+    """Per-layer conv/linear/attention rows of one default model (``v3-large``, ``v3-large-paper075``…);
+    read once per process (``crosscheck --all`` looks through them at every point): do not modify."""
     path = FOLDER / "layers" / f"{name}.json"
     if not path.is_file():
         return None

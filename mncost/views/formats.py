@@ -8,10 +8,9 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any
 
-_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")  # a cell already made safe by mncost.text.md keeps its escapes
+from ..console import TEXT_WIDTH  # the console rule keeps the width; every view uses it
 
-TEXT_WIDTH = 160
-"""Columns of a table written to a file or a pipe (a terminal uses its own width)."""
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")  # a cell already made safe by mncost.text.md keeps its escapes
 
 
 class Format(str, Enum):
