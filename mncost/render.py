@@ -200,12 +200,9 @@ def print_table(result: AnalysisResult, stream: Any) -> str | None:
     if text is not None:
         stream.write(text)
         return text
-    from rich.console import Console
+    from .views.formats import console
 
-    console = Console(file=stream)
-    if not console.is_terminal:
-        console = Console(file=stream, width=160)  # piped: do not squeeze tables into 80 columns
-    console.print(rich_table(result))
+    console(stream).print(rich_table(result))
     return None
 
 
@@ -213,11 +210,9 @@ def to_table_text(result: AnalysisResult, width: int = 160) -> str:
     text = table_text(result, width=width)
     if text is not None:
         return text
-    from rich.console import Console
+    from .views.formats import rich_to_text
 
-    buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, legacy_windows=False).print(rich_table(result))
-    return buffer.getvalue()
+    return rich_to_text(rich_table(result), width=width)
 
 
 def to_csv(result: AnalysisResult) -> str:

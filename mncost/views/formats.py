@@ -63,11 +63,11 @@ def rich_to_text(*renderables: Any, width: int = TEXT_WIDTH) -> str:
     return buffer.getvalue()
 
 
-def console() -> Any:
-    """The terminal console; piped output gets :data:`TEXT_WIDTH` columns, as files do."""
+def console(file: Any = None) -> Any:
+    """The terminal console on ``file`` (stdout); piped output gets :data:`TEXT_WIDTH` columns, as files do."""
     from rich.console import Console
 
-    out = Console()
+    out = Console(file=file)
     if not out.is_terminal:
-        out = Console(width=TEXT_WIDTH)
+        out = Console(file=file, width=TEXT_WIDTH)
     return out
