@@ -23,13 +23,9 @@ HERE = Path(__file__).resolve().parent / "onnx_reference"
 COUNTS = json.loads((HERE / "counts.json").read_text())["entries"]
 
 
-# shufflenet's channel split computes its Slice ends with Div on tensor shapes, which ONNX
-# shape inference does not propagate: the split halves have no inferred shape.
-KNOWN_GAPS = {"tv_shufflenet_v2_x1_0": "shape inference cannot size a Slice whose ends are computed from shapes (mncost says which tensor)"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n])) if n in KNOWN_GAPS else n
-                                  for n in sorted(COUNTS)])
+# tv_shufflenet_v2_x1_0's channel split computes its Slice ends with Div on tensor shapes,
+# which ONNX shape inference does not propagate: mncost.graph.shapefold sizes it.
+@pytest.mark.parametrize("name", sorted(COUNTS))
 def test_totals_equal_fvcore(name: str) -> None:
     entry = COUNTS[name]
     w, mapped = graph_walk(HERE / entry["file"], resolution=entry["resolution"], warn=False)

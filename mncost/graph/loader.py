@@ -17,8 +17,9 @@ from typing import Any
 
 from ..errors import MncostError
 from ..yamlio import read_input
-from .proto import inference_error, runtime
+from .proto import runtime
 from .quant import QUANTIZED_DTYPES, float_again, read_through
+from .shapefold import MAX_ELEMENTS, infer_folded
 
 MAX_ONNX_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MIN_OPSET = 7  # the oldest opset whose Conv/Gemm/BatchNormalization signatures mncost reads
@@ -235,7 +236,7 @@ def _fix_input(model: Any, name: str, resolution: int | None) -> tuple[str, tupl
 def _strip_weights(model: Any) -> None:
     """Shape inference needs initializer shapes, and values only of small ones (shape vectors)."""
     for init in model.graph.initializer:
-        if _numel(init.dims) > 64:
+        if _numel(init.dims) > MAX_ELEMENTS:
             for part in ("raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
                 init.ClearField(part)
             del init.external_data[:]
@@ -312,16 +313,18 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     if not fixed or rewritten:
         del model.graph.value_info[:]  # shapes inferred for another size (or types before the rewrite) would contradict the new ones
     rt = runtime()
-    try:
-        inferred = rt.model_class()
-        inferred.ParseFromString(rt.infer_shapes(model.SerializeToString()))
-    except inference_error() as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GraphError(f"ONNX shape inference failed at {res}×{res}: {first}", file=name) from None
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GraphError(f"ONNX shape inference failed at {res}×{res}: {first}", file=name) from None
-    g = inferred.graph
+
+    def infer(m: Any) -> Any:
+        try:
+            inferred = rt.model_class()
+            inferred.ParseFromString(rt.infer_shapes(m.SerializeToString()))
+        except Exception as exc:  # the extension's InferenceError, or whatever else it raises on a bad graph
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GraphError(f"ONNX shape inference failed at {res}×{res}: {first}", file=name) from None
+        return inferred
+
+    # the nodes mapped are ``order``'s: the Constant nodes infer_folded writes live only in ``model``
+    g = infer_folded(model, [n.index for n in order], opset, infer).graph
 
     tensors: dict[str, Tensor] = {}
     constants: set[str] = set()

@@ -105,9 +105,3 @@ def runtime() -> OnnxRuntime:
 
     return OnnxRuntime(model_class=pb2.ModelProto, infer_shapes=infer, max_opset=max_opset, version=version)
 
-
-def inference_error() -> type[Exception]:
-    """The exception class shape inference raises."""
-    ext = sys.modules.get("onnx.onnx_cpp2py_export")
-    error = getattr(getattr(ext, "shape_inference", None), "InferenceError", None)
-    return error if isinstance(error, type) else RuntimeError
