@@ -6,11 +6,12 @@ Graphs are built by hand with onnx.helper; every count below is derived by hand.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
+from onnx import ModelProto, NodeProto, TensorProto, helper  # noqa: E402
 
 from mncost.cli import main  # noqa: E402
 from mncost.graph.count import graph_walk  # noqa: E402
@@ -18,18 +19,18 @@ from mncost.graph.loader import load_graph  # noqa: E402
 from mncost.graph.shapefold import Value, evaluate  # noqa: E402
 
 
-def ints(name: str, values: list[int]) -> onnx.TensorProto:
+def ints(name: str, values: list[int]) -> TensorProto:
     return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
 
 
-def weights(name: str, dims: list[int]) -> onnx.TensorProto:
+def weights(name: str, dims: list[int]) -> TensorProto:
     n = 1
     for d in dims:
         n *= d
     return helper.make_tensor(name, TensorProto.FLOAT, dims, bytes(4 * n), raw=True)
 
 
-def split_model() -> onnx.ModelProto:
+def split_model() -> ModelProto:
     """x 1×8×H×W → 1×1 conv (8) → channel split a[:, :C//2] → 3×3 conv (6, pad 1) → reshape to 1×4·6×(H·W)//4 → MatMul 64×10.
 
     Both the Slice end (C // 2) and the Reshape target (H·W // 4) are Div on shapes, which
@@ -79,7 +80,7 @@ def test_split_graph_is_sized_and_counted(tmp_path: Path) -> None:
     assert mapped.views["Div"] == 2  # shape arithmetic stays a view
 
 
-def data_dependent_model() -> onnx.ModelProto:
+def data_dependent_model() -> ModelProto:
     """The Slice end is the image's largest value (cast to int): no shape can be computed."""
     nodes = [
         helper.make_node("ReduceMax", ["x"], ["peak"], name="peak", keepdims=0),
@@ -103,7 +104,7 @@ def test_data_dependent_slice_still_names_the_tensor(tmp_path: Path, capsys: pyt
     assert err.strip().splitlines() == [f"error: {path}: shape inference could not tell the shape of tensor 'part' (output of node 'take', Slice)"]
 
 
-def node(op: str, inputs: list[str], **attrs: object) -> onnx.NodeProto:
+def node(op: str, inputs: list[str], **attrs: Any) -> NodeProto:
     return helper.make_node(op, inputs, ["out"], **attrs)
 
 
@@ -138,7 +139,7 @@ VALUES = {"a": vec(7, -7, 9), "b": vec(2), "m": Value(7, (2, 3), (1, 2, 3, 4, 5,
     (node("Reshape", ["m", "a"]), None),  # a target with negative sizes other than -1
     (node("Div", ["a", "zero"]), None),  # division by zero: unknown
 ])
-def test_evaluate(proto: onnx.NodeProto, expected: Value | None) -> None:
+def test_evaluate(proto: NodeProto, expected: Value | None) -> None:
     values = {**VALUES, "zero": vec(0)}
     assert evaluate(proto, values, {}, 17) == expected
 

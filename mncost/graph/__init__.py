@@ -2,7 +2,8 @@
 
 ``loader`` reads and checks the file (``quant`` reads a quantized graph through as
 its float graph, noting the dtypes it stores) and runs ONNX shape inference with the
-input fixed to batch 1 and the asked resolution; ``mapping`` turns the graph's nodes into
+input fixed to batch 1 and the asked resolution (``shapefold`` evaluates the shape
+arithmetic inference leaves unsized, then inference reruns); ``mapping`` turns the graph's nodes into
 mncost layers (every LayerCost made by :mod:`mncost.ops`); ``importer`` writes the
 graph back out as a spec. ``onnx`` is an optional extra (``mncost[onnx]``) and is
 only imported when an ``.onnx`` file is actually read.

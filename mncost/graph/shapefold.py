@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +120,8 @@ Attrs = dict[str, Any]
 
 
 def _strides(dims: tuple[int, ...]) -> tuple[int, ...]:
-    out, step = [], 1
+    out: list[int] = []
+    step = 1
     for d in reversed(dims):
         out.append(step)
         step *= d
@@ -130,7 +131,7 @@ def _strides(dims: tuple[int, ...]) -> tuple[int, ...]:
 def _broadcast(*dims: tuple[int, ...]) -> tuple[int, ...] | None:
     rank = max(len(d) for d in dims)
     padded = [(1,) * (rank - len(d)) + d for d in dims]
-    out = []
+    out: list[int] = []
     for sizes in zip(*padded):
         big = {s for s in sizes if s != 1}
         if len(big) > 1:
@@ -144,7 +145,7 @@ def _elementwise(values: list[Value], fn: Callable[..., Any], dtype: int) -> Val
     if out_dims is None or _numel(out_dims) > MAX_ELEMENTS:
         return None
     rank = len(out_dims)
-    reads = []
+    reads: list[list[int]] = []
     for v in values:  # each input's flat index for every output element (stride 0 on a broadcast axis)
         dims = (1,) * (rank - len(v.dims)) + v.dims
         strides = [0 if d == 1 else s for d, s in zip(dims, _strides(dims))]
@@ -416,7 +417,7 @@ EVALUATORS: dict[str, Callable[[Ins, Attrs], Value | None]] = {
 _WITH_OPSET = {"Unsqueeze": _unsqueeze, "Squeeze": _squeeze, "Slice": _slice}
 
 
-def _shape_of(name: str, shapes: dict[str, tuple[int, ...]], attrs: Attrs, op: str) -> Value | None:
+def _shape_of(name: str, shapes: Mapping[str, tuple[int, ...]], attrs: Attrs, op: str) -> Value | None:
     dims = shapes.get(name)
     if dims is None:
         return None
@@ -440,7 +441,7 @@ def _attrs(node: Any) -> Attrs:
     return out
 
 
-def evaluate(node: Any, values: dict[str, Value], shapes: dict[str, tuple[int, ...]], opset: int) -> Value | None:
+def evaluate(node: Any, values: Mapping[str, Value], shapes: Mapping[str, tuple[int, ...]], opset: int) -> Value | None:
     """The value of ``node``'s single output, if its inputs are known (None: unknown)."""
     if node.domain not in ("", "ai.onnx") or len(node.output) != 1:
         return None
