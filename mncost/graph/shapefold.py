@@ -8,7 +8,8 @@ ShuffleNetV2 splits channels with ``Slice(x, 0, C // 2)`` where ``C // 2`` is
 evaluates them here, in plain Python (no numpy, which reading a graph never loads):
 
 1. run shape inference;
-2. if every node output has a static shape, stop (the common case: nothing else runs);
+2. if every tensor a node reads (and every graph output) has a static shape, stop
+   (the common case: nothing else runs);
 3. else evaluate, in topological order, the nodes of :data:`EVALUATORS` whose inputs
    are known values (small initializers, Constant nodes, evaluated outputs; for
    Shape and Size, a tensor with a static shape), and turn each into a Constant node;
