@@ -10,12 +10,13 @@ evaluates them here, in plain Python (no numpy, which reading a graph never load
 1. run shape inference;
 2. if every tensor a node reads (and every graph output) has a static shape, stop
    (the common case: nothing else runs);
-3. else evaluate, in topological order, the nodes of :data:`EVALUATORS` whose inputs
-   are known values (small initializers, Constant nodes, evaluated outputs; for
+3. else evaluate, in topological order, the nodes :func:`evaluate` knows (the ops of
+   :data:`EVALUATORS`, Shape, Size, Slice, Squeeze, Unsqueeze, ConstantOfShape) whose
+   inputs are known values (small initializers, Constant nodes, evaluated outputs; for
    Shape and Size, a tensor with a static shape), and turn each into a Constant node;
-4. rerun inference and repeat while a round evaluates something new (at most
-   :data:`MAX_ROUNDS` rounds: a ShuffleNetV2 needs one per block whose input is
-   sized by the round before).
+4. rerun inference and repeat while a round evaluates something new, at most
+   :data:`MAX_ROUNDS` rounds (torchvision's ShuffleNetV2 needs one; a Shape of a
+   tensor that only the previous round sized needs one more).
 
 The rewritten nodes exist only in the model given to shape inference; the graph
 mncost maps keeps its own nodes. A value computed from data (a ReduceMax of the
