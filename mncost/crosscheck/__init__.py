@@ -86,6 +86,7 @@ def crosscheck(
         expected=tuple(Total(*row) for row in expected_rows(w)),
     )
 
+
 def _count_spec_net(w: Walk) -> Any:
     """fvcore's count of the SpecNet of ``w``, in one trace.
 
