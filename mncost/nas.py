@@ -174,8 +174,6 @@ class Scorer:
     def score(self, candidates: Iterable[tuple[str, ArchSpec, Sequence[Instance]]], *, alpha: float = 1.0,
               resolution: int | None = None, width_rule: str | None = None, fused_attention: bool = False) -> pd.DataFrame:
         """Score ``(label, spec, instances)`` candidates (instances from :meth:`instances`)."""
-        import pandas as pd
-
         names: list[str] = []
         models: list[str] = []
         rules: list[str] = []

@@ -253,7 +253,7 @@ class _Mapper(GraphView):
         self.emit(layer)
 
     def batchnorm(self, node: Node) -> None:
-        x, out = node.inputs[0], node.outputs[0]
+        out = node.outputs[0]
         params = sum(self.numel(i) for i in node.inputs[1:3] if i)
         users = self.users(out)
         if users and out not in self.g.outputs and all(u.op in ("Conv", "ConvTranspose") and u.inputs[0] == out for u in users):
