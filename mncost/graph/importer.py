@@ -262,6 +262,8 @@ class _Reader:
             return self.single_conv(first), 1
         if first.op == "pool" and first.node is not None and first.node.op in ("GlobalAveragePool", "ReduceMean") and first.cost.group != "se":
             return {"type": "pool"}, 1
+        if first.op == "pool" and first.node is not None and first.node.op in ("MaxPool", "AveragePool"):
+            return self.local_pool(first), 1
         if first.op == "fc":
             block = {"type": "fc", "out": first.c_out}
             if not (first.node and len(first.node.inputs) > 2 and first.node.inputs[2]):
@@ -297,6 +299,28 @@ class _Reader:
             block["act"] = self.act(layer)
         return block
 
+    def local_pool(self, layer: _Layer) -> dict[str, Any]:
+        """A MaxPool / AveragePool as the spec's ``pool2d`` (square window, equal strides, symmetric pads)."""
+        node = layer.node
+        assert node is not None
+        kernel = tuple(int(k) for k in node.attrs.get("kernel_shape", ()))
+        strides = tuple(int(s) for s in node.attrs.get("strides", (1,) * len(kernel)))
+        pads = tuple(int(p) for p in node.attrs.get("pads", (0,) * (2 * len(kernel))))
+        dilations = tuple(int(d) for d in node.attrs.get("dilations", (1,) * len(kernel)))
+        if (len(kernel) != 2 or len(set(kernel)) != 1 or len(set(strides)) != 1 or len(set(pads)) != 1 or set(dilations) != {1}
+                or node.attrs.get("auto_pad", "NOTSET") != "NOTSET"):
+            raise _fail(self.g, layer, "only square, equally strided, symmetrically padded, undilated pooling has a spec block (pool2d)")
+        block: dict[str, Any] = {"type": "pool2d", "mode": "max" if node.op == "MaxPool" else "avg", "k": kernel[0]}
+        if strides[0] != kernel[0]:
+            block["stride"] = strides[0]
+        if pads[0]:
+            block["padding"] = pads[0]
+        if node.attrs.get("ceil_mode", 0):
+            block["ceil_mode"] = True
+        if node.op == "AveragePool" and not node.attrs.get("count_include_pad", 0):
+            block["count_include_pad"] = False  # ONNX's default; it changes values only, kept for the torch model
+        return block
+
     def sources(self, tensor: str) -> set[str]:
         """``tensor`` and what it was computed from by views and folded norms alone (a block's input as a skip sees it)."""
         found = {tensor}
@@ -318,24 +342,55 @@ class _Reader:
                     return j
         return None
 
+    def shortcut_start(self, add: _Layer, starts: list[set[str]], ends: list[set[str]]) -> tuple[int, int] | None:
+        """(j, k) when ``add`` sums the outputs of blocks j..k-1 and of blocks k.. that read block j's input again:
+        a residual whose shortcut has its own layers (ResNet's strided 1×1 conv + BN), run after the branch."""
+        node = add.node
+        if node is None or len(node.inputs) != 2 or not all(node.inputs):
+            return None
+        seen = [self.sources(t) for t in node.inputs]
+        for k in range(len(starts) - 1, 0, -1):
+            j = next((j for j in range(k) if starts[j] & starts[k]), None)
+            if j is not None and j < k and any(a & ends[k - 1] and b & ends[-1] for a, b in (seen, seen[::-1])):
+                return j, k
+        return None
+
     def blocks(self) -> list[tuple[dict[str, Any], list[str], tuple[int, ...]]]:
         out: list[tuple[dict[str, Any], list[str], tuple[int, ...]]] = []
         starts: list[set[str]] = []  # per block: the tensors its input is, seen back through views and folded norms
+        ends: list[set[str]] = []  # per block: the tensors its last layer's node writes
+        by_name = {n.name: n for n in self.g.nodes}
         i = 0
         while i < len(self.layers):
             layer = self.layers[i]
-            if layer.op == "add" and (j := self.skip_start(layer, starts)) is not None and j < len(out):
+            span_at: tuple[int, int] | None = None
+            if layer.op == "add":
+                j = self.skip_start(layer, starts)
+                span_at = (j, len(out)) if j is not None and j < len(out) else self.shortcut_start(layer, starts, ends)
+            if span_at is not None:
                 # a residual add outside a block: the blocks since its skip become a residual group
-                inner = out[j:]
-                group = {"type": "group", "residual": True, "blocks": [b for b, _, _ in inner]}
-                out[j:] = [(group, [n for _, names, _ in inner for n in names] + [layer.cost.name], inner[0][2])]
+                j, k = span_at
+                inner, short = out[j:k], out[k:]
+                group: dict[str, Any] = {"type": "group", "residual": True}
+                if layer.cost.act != "none":
+                    if layer.cost.act not in ACTIVATIONS:
+                        raise _fail(self.g, layer, f"activation {layer.cost.act!r} after the add has no spec name")
+                    group["act"] = layer.cost.act  # fused after the add (ResNet's ReLU)
+                group["blocks"] = [b for b, _, _ in inner]
+                if short:
+                    group["shortcut"] = [b for b, _, _ in short]
+                names = [n for _, ns, _ in inner + short for n in ns] + [layer.cost.name]
+                out[j:] = [(group, names, inner[0][2])]
                 starts[j + 1:] = []
+                ends[j:] = [set(layer.node.outputs) if layer.node else set()]
                 i += 1
                 continue
             block, span = self.block(i)
             node = layer.node
             starts.append(set().union(*(self.sources(t) for t in (node.inputs[:1] if node else ()) if t)))
             out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], layer.cost.in_shape))
+            last = by_name.get(self.layers[i + span - 1].cost.name)
+            ends.append(set(last.outputs) if last else set())
             i += span
         return out
 
@@ -353,8 +408,9 @@ def _value(v: Any) -> str:
 def _flow(block: dict[str, Any]) -> str:
     """One block as a YAML flow mapping; a group's inner blocks nested in its ``blocks`` list."""
     if block["type"] == "group":
-        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k != "blocks")
-        return f"{{{fields}, blocks: [{', '.join(_flow(b) for b in block['blocks'])}]}}"
+        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k not in ("blocks", "shortcut"))
+        lists = "".join(f", {key}: [{', '.join(_flow(b) for b in block[key])}]" for key in ("blocks", "shortcut") if key in block)
+        return f"{{{fields}{lists}}}"
     fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items())
     return f"{{{fields}, width: fixed}}"
 

@@ -51,7 +51,7 @@ class GroupBlock(nn.Module):
         if b.shortcut:
             self.shortcut = nn.Module()
             self.skip = self._chain(self.shortcut, b.shortcut, ctx, cin)
-        self.add = Add() if b.residual else None
+        self.add = Add(b.act) if b.residual else None
 
     def _chain(self, parent: nn.Module, blocks: Any, ctx: BlockContext, cin: int) -> list[str]:
         names = []
