@@ -102,17 +102,22 @@ class _Reader:
             return None
         return attrs
 
-    def squeeze_excite(self, i: int, channels: int) -> int:
-        """Layers of an SE at ``i`` on ``channels`` (0 when none); records the spec-level SE settings."""
+    def squeeze_excite(self, i: int, channels: int, in_channels: int, block_act: str) -> tuple[int, bool | dict[str, Any]]:
+        """Layers of an SE at ``i`` on ``channels`` (0 when none) and the block's ``se`` value.
+
+        The first SE sets the spec-level settings; a later one they do not size (torchvision's
+        EfficientNet squeezes the block input: ``in // 4``) gets its own ``se`` mapping."""
         pool, reduce, expand, scale = (self.layers[i + j] if i + j < len(self.layers) else None for j in range(4))
         if not (pool and reduce and expand and scale) or (pool.op, reduce.op, expand.op, scale.op) != ("pool", "se_fc", "se_fc", "scale"):
-            return 0
+            return 0, False
         if pool.c_in != channels:
-            return 0
-        settings = {"ratio": 0.25, "act": self.act(reduce), "gate": self.act(expand), "squeeze": reduce.c_out, "channels": channels}
+            return 0, False
+        act, gate, squeeze = self.act(reduce), self.act(expand), reduce.c_out
         if self.se is None:
-            self.se = settings
-        return 4
+            self.se = {"act": act, "gate": gate, "squeeze": squeeze, "channels": channels}
+        if (act, gate) == (self.se["act"], self.se["gate"]) and _spec_wide_squeeze(self.se, channels) == squeeze:
+            return 4, True
+        return 4, _block_se(channels, in_channels, squeeze, act=act, gate=gate, block_act=block_act)
 
     def residual(self, i: int, c_in: int, c_out: int, stride: int) -> tuple[int, bool]:
         add = self.at(i, "add")
@@ -193,15 +198,15 @@ class _Reader:
         dw = self.at(j, "dwconv")
         if dw is not None and self.plain(dw, act=True, dw=True):
             k, stride, _, _ = dw.conv_attrs(self.g)  # type: ignore[misc]
-            se = self.squeeze_excite(j + 1, dw.c_out)
-            project = self.at(j + 1 + se, "pwconv")
             c_in = expand.c_in if expand else dw.c_in
+            se, se_value = self.squeeze_excite(j + 1, dw.c_out, c_in, dw.act)
+            project = self.at(j + 1 + se, "pwconv")
             if (project is not None and self.plain(project, act=False, dw=False) and project.conv_attrs(self.g)[3] == 1  # type: ignore[index]
                     and (expand is None or (expand.act == dw.act and expand.c_out != c_in))):
                 n_add, skip = self.residual(j + 2 + se, c_in, project.c_out, stride)
                 block = {"type": "ir", "k": k, "stride": stride, "exp": dw.c_out, "out": project.c_out, "act": self.act(dw)}
                 if se:
-                    block["se"] = True
+                    block["se"] = se_value
                 if not skip and stride == 1 and c_in == project.c_out:
                     block["skip"] = False
                 return block, j + 2 + se + n_add - i
@@ -213,7 +218,7 @@ class _Reader:
                 if pw.act == "none":
                     block["pw_act"] = False
                 if se:
-                    block["se"] = True
+                    block["se"] = se_value
                 if skip:
                     block["skip"] = True
                 return block, j + 2 + se + n_add - i
@@ -396,6 +401,8 @@ class _Reader:
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -463,6 +470,33 @@ def spec_text(graph: Graph, mapped: Mapped, name: str) -> str:
         lines.append(f"      # {shown}")
         lines.append(f"      - {_flow(block)}")
     return "\n".join(lines) + "\n"
+
+
+def _spec_wide_squeeze(first: dict[str, Any], channels: int) -> int:
+    """The squeeze width the spec-level ``se:`` written from the first SE gives ``channels`` (BlockContext.squeeze)."""
+    from ..width import make_divisible
+
+    ratio, rule = _se_ratio(first["channels"], first["squeeze"])
+    return make_divisible(channels // round(1 / ratio) if rule == "floor" else channels * ratio, 8)
+
+
+def _block_se(channels: int, in_channels: int, squeeze: int, *, act: str, gate: str, block_act: str) -> dict[str, Any]:
+    """A block's own ``se`` mapping (blocks.se.BlockSE) that sizes ``squeeze``: a quarter of the input
+    floored (torchvision) or rounded (timm), else the exact fraction of the map it sits on."""
+    import math
+
+    se: dict[str, Any]
+    if math.floor(in_channels * 0.25) == squeeze:
+        se = {"base": "input", "round": "floor"}
+    elif round(in_channels * 0.25) == squeeze:
+        se = {"base": "input"}
+    else:
+        se = {"ratio": squeeze / channels, "base": "expanded"}
+    if act != block_act:
+        se["act"] = act
+    if gate != "sigmoid":
+        se["gate"] = gate
+    return se
 
 
 def _se_ratio(channels: int, squeeze: int) -> tuple[float, str]:
