@@ -26,7 +26,8 @@ EXAMPLES = {
     "fused_ib": "{type: fused_ib, out: 24, expand: 4, stride: 2}",
     "mqa": "{type: mqa, out: 16, heads: 2, key_dim: 8, value_dim: 8, kv_stride: 2}",
     "ghost": "{type: ghost, out: 32, act: relu}",
-    "group": "{type: group, n: 2, residual: true, act: relu, blocks: [{type: dwconv, k: 3}, {type: pwconv, out: 16}]}",
+    "group": "{type: group, n: 2, residual: true, act: relu, shortcut_first: true, blocks: [{type: dwconv, k: 3}, {type: pwconv, out: 16}], "
+             "shortcut: [{type: pwconv, out: 16}]}",
     "layer_scale": "{type: layer_scale}",
     "lite_mla": "{type: group, residual: true, blocks: [{type: lite_mla, out: 16, head_dim: 8, scales: [5]}]}",
     "mhsa": "{type: group, residual: true, blocks: [{type: mhsa, head_dim: 8, norm: batchnorm}]}",

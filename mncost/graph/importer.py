@@ -102,7 +102,8 @@ class _Reader:
             return None
         return attrs
 
-    def squeeze_excite(self, i: int, channels: int, in_channels: int, block_act: str) -> tuple[int, bool | dict[str, Any]]:
+    def squeeze_excite(self, i: int, channels: int, in_channels: int, block_act: str, *,
+                       spec_wide: bool = True) -> tuple[int, bool | dict[str, Any]]:
         """Layers of an SE at ``i`` on ``channels`` (0 when none) and the block's ``se`` value.
 
         The first SE sets the spec-level settings; a later one they do not size (torchvision's
@@ -113,6 +114,8 @@ class _Reader:
         if pool.c_in != channels:
             return 0, False
         act, gate, squeeze = self.act(reduce), self.act(expand), reduce.c_out
+        if not spec_wide:
+            return 4, True
         if self.se is None:
             self.se = {"act": act, "gate": gate, "squeeze": squeeze, "channels": channels}
         if (act, gate) == (self.se["act"], self.se["gate"]) and _spec_wide_squeeze(self.se, channels) == squeeze:
@@ -267,6 +270,12 @@ class _Reader:
             return self.single_conv(first), 1
         if first.op == "pool" and first.node is not None and first.node.op in ("GlobalAveragePool", "ReduceMean") and first.cost.group != "se":
             return {"type": "pool"}, 1
+        if first.op == "pool" and first.cost.group == "se":
+            # an SE after a plain conv (RegNet): the vocabulary's se block, sized as the exact fraction of the map
+            n, _ = self.squeeze_excite(i, first.c_in, first.c_in, "none", spec_wide=False)
+            if n:
+                reduce, expand = self.layers[i + 1], self.layers[i + 2]
+                return {"type": "se", "ratio": reduce.c_out / first.c_in, "act": self.act(reduce), "gate": self.act(expand)}, n
         if first.op == "pool" and first.node is not None and first.node.op in ("MaxPool", "AveragePool"):
             return self.local_pool(first), 1
         if first.op == "fc":
@@ -349,7 +358,8 @@ class _Reader:
 
     def shortcut_start(self, add: _Layer, starts: list[set[str]], ends: list[set[str]]) -> tuple[int, int] | None:
         """(j, k) when ``add`` sums the outputs of blocks j..k-1 and of blocks k.. that read block j's input again:
-        a residual whose shortcut has its own layers (ResNet's strided 1×1 conv + BN), run after the branch."""
+        a residual whose shortcut has its own layers (ResNet's strided 1×1 conv + BN after the branch,
+        RegNet's before it). The shorter run is the shortcut."""
         node = add.node
         if node is None or len(node.inputs) != 2 or not all(node.inputs):
             return None
@@ -376,6 +386,9 @@ class _Reader:
                 # a residual add outside a block: the blocks since its skip become a residual group
                 j, k = span_at
                 inner, short = out[j:k], out[k:]
+                first = 0 < k - j < len(short)  # the shorter run is the shortcut; here it ran first
+                if first:
+                    inner, short = short, inner
                 group: dict[str, Any] = {"type": "group", "residual": True}
                 if layer.cost.act != "none":
                     if layer.cost.act not in ACTIVATIONS:
@@ -384,7 +397,9 @@ class _Reader:
                 group["blocks"] = [b for b, _, _ in inner]
                 if short:
                     group["shortcut"] = [b for b, _, _ in short]
-                names = [n for _, ns, _ in inner + short for n in ns] + [layer.cost.name]
+                if first:
+                    group["shortcut_first"] = True
+                names = [n for _, ns, _ in (short + inner if first else inner + short) for n in ns] + [layer.cost.name]
                 out[j:] = [(group, names, inner[0][2])]
                 starts[j + 1:] = []
                 ends[j:] = [set(layer.node.outputs) if layer.node else set()]

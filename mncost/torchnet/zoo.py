@@ -52,6 +52,7 @@ class GroupBlock(nn.Module):
             self.shortcut = nn.Module()
             self.skip = self._chain(self.shortcut, b.shortcut, ctx, cin)
         self.add = Add(b.act) if b.residual else None
+        self.shortcut_first = b.shortcut_first
 
     def _chain(self, parent: nn.Module, blocks: Any, ctx: BlockContext, cin: int) -> list[str]:
         names = []
@@ -68,10 +69,13 @@ class GroupBlock(nn.Module):
         return names
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shortcut_first:  # the walker's layer order: shortcut, then the blocks
+            skip = apply(self.shortcut, self.skip, x)
         y = apply(self, self.body, x)
         if self.add is None:
             return y
-        skip = apply(self.shortcut, self.skip, x) if self.skip else x
+        if not self.shortcut_first:
+            skip = apply(self.shortcut, self.skip, x) if self.skip else x
         return self.add(y, skip)
 
 
