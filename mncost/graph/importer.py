@@ -2,9 +2,9 @@
 
 The mapped layers are read as a chain of the spec vocabulary's blocks — inverted
 residuals (with SE), depthwise-separable blocks, UIB, FusedIB, Mobile MQA, residual
-groups, and the single
-conv / dwconv / pwconv / pool / fc layers — each with a comment naming the ONNX
-nodes it came from. Every width is written ``fixed``: a graph holds one width, so
+groups (with a shortcut of their own and an activation after the add: ResNet, RegNet),
+SE blocks, and the single conv / dwconv / pwconv / pool / pool2d / fc layers — each
+with a comment naming the ONNX nodes it came from. Every width is written ``fixed``: a graph holds one width, so
 ``--alpha`` changes nothing until the user writes a width rule into the file.
 
 The spec is then walked and compared with the graph layer by layer (MACs, params,
@@ -12,7 +12,7 @@ BN params, traffic, element-wise ops); a spec that would count differently is ne
 written. Mobile MQA (the V4 hybrids' attention) is read as an ``mqa`` block; a residual
 add outside a block wraps the blocks since its skip in a residual ``group``. What
 has no block in the vocabulary (other attention layouts, non-square kernels,
-folded-BN biases inside bottlenecks, max pooling) is an error naming the node.
+folded-BN biases inside bottlenecks, concatenated branches) is an error naming the node.
 """
 
 from __future__ import annotations
@@ -285,8 +285,9 @@ class _Reader:
             if first.act != "none":
                 block["act"] = self.act(first)
             return block, 1
-        raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; max pooling, "
-                                   "element-wise layers and residual adds whose skip is not the input of an earlier block have no block yet)")
+        raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; "
+                                   "concatenated branches, element-wise layers and residual adds whose skip is not the input of an "
+                                   "earlier block have no block yet)")
 
     def single_conv(self, layer: _Layer) -> dict[str, Any]:
         attrs = layer.conv_attrs(self.g)
