@@ -25,8 +25,8 @@ HERE = Path(__file__).resolve().parent / "onnx_reference"
 COUNTS = json.loads((HERE / "counts.json").read_text())["entries"]
 KEYS = ("macs", "params", "bn_params", "act_read_elems", "act_write_elems", "elementwise_ops", "attention_macs")
 
-IMPORTS = ["timm_efficientnet_lite0", "tv_efficientnet_b0", "tv_mnasnet0_5", "tv_mobilenet_v2", "tv_mobilenet_v3_small",
-           "tv_regnet_y_400mf", "tv_resnet18"]
+IMPORTS = ["timm_efficientnet_lite0", "tv_convnext_tiny", "tv_efficientnet_b0", "tv_mnasnet0_5", "tv_mobilenet_v2",
+           "tv_mobilenet_v3_small", "tv_regnet_y_400mf", "tv_resnet18"]
 _NO_BLOCK = ("no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; concatenated branches, "
              "element-wise layers and residual adds whose skip is not the input of an earlier block have no block yet)")
 FAILS = {
@@ -39,8 +39,6 @@ FAILS = {
                                       "(attention at '/blocks/blocks.2/blocks.2.4/attn/MatMul') whose layers do not fit the mqa block: "
                                       "expected the v projection (a bias-free 1×1 conv from 160 channels, no BN) at "
                                       "'/blocks/blocks.2/blocks.2.4/attn/Transpose_1' (move)",
-    # channels-last LayerNorm / Linear between Transposes
-    "tv_convnext_tiny": f"cannot import node '/features/features.0/features.0.1/Transpose' (Transpose): {_NO_BLOCK}",
 }
 
 
@@ -71,3 +69,16 @@ def test_graph_without_a_spec_form_is_a_one_line_error(name: str, tmp_path: Path
     assert main(["import", str(path), "-o", str(out)]) == 2
     assert capsys.readouterr().err == f"error: {path}: {FAILS[name]}\n"
     assert not out.exists()
+
+
+def test_convnext_reads_as_the_zoo_writes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ConvNeXt-T's channels-last block: dw 7×7 → permute → LayerNorm → Linear ×4 (GELU) → Linear → permute → γ, residual;
+    its LayerNorms count the specs' 4 ops per element (README, "Counting conventions")."""
+    out = tmp_path / "convnext.yaml"
+    assert main(["import", str(HERE / "tv_convnext_tiny.onnx"), "-o", str(out)]) == 0, capsys.readouterr().err
+    spec = load_spec(out)
+    groups = [b for s in spec.stages for b in s.blocks if b.TYPE == "group"]
+    assert len(groups) == 3 + 3 + 9 + 3  # ConvNeXt-T depths
+    assert [b.TYPE for b in groups[0].blocks] == ["dwconv", "permute", "norm", "pwconv", "pwconv", "permute", "layer_scale"]
+    norm = next(x for x in walk(spec).layers if x.op == "norm")
+    assert norm.elementwise_ops == 4 * 96 * 56 * 56 and norm.bn_params == 2 * 96

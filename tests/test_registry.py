@@ -32,6 +32,7 @@ EXAMPLES = {
     "lite_mla": "{type: group, residual: true, blocks: [{type: lite_mla, out: 16, head_dim: 8, scales: [5]}]}",
     "mhsa": "{type: group, residual: true, blocks: [{type: mhsa, head_dim: 8, norm: batchnorm}]}",
     "norm": "{type: norm}",
+    "permute": "{type: permute}",
     "pool2d": "{type: pool2d, mode: max, k: 3, stride: 2, padding: 1}",
     "se": "{type: se, ratio: 0.25, act: relu, gate: sigmoid}",
 }

@@ -77,6 +77,7 @@ class _Reader:
         by_name = {n.name: n for n in graph.nodes}
         self.layers = [_Layer(c, by_name.get(c.name), mapped.acts.get(c.name, "none")) for c in mapped.layers]
         self.se: dict[str, Any] | None = None
+        self.channels_last = False  # between a Transpose to N×H×W×C and the one back (ConvNeXt's LayerNorm, Linear)
 
     def at(self, i: int, *ops_: str) -> _Layer | None:
         if i < len(self.layers) and self.layers[i].op in ops_:
@@ -263,6 +264,9 @@ class _Reader:
             if skip:
                 return {"type": "fused_ib", "k": attrs[0], "expand": round(first.c_out / first.c_in, 6), "out": project.c_out,
                         "stride": attrs[1], "act": self.act(first)}, 3
+        found = self.layout_block(first)
+        if found is not None:
+            return found, 1
         if first.op == "attention":
             raise _fail(self.g, first, "an attention core without Mobile MQA's 1×1 q, k, v and output convs around it (and no query "
                                        "downsampling) has no block; analyze the .onnx file itself")
@@ -313,6 +317,38 @@ class _Reader:
         if layer.act != "none":
             block["act"] = self.act(layer)
         return block
+
+    def layout_block(self, layer: _Layer) -> dict[str, Any] | None:
+        """ConvNeXt's channels-last pieces: the Transposes as ``permute``, a LayerNorm over the last
+        (channel) axis as ``norm``, a Linear at every position as a biased ``pwconv``, and a learned
+        per-channel scale as ``layer_scale``; None when ``layer`` is none of them."""
+        node = layer.node
+        if node is None:
+            return None
+        shape = layer.cost.in_shape
+        if node.op == "Transpose" and len(shape) == 3:
+            perm = tuple(int(p) for p in node.attrs.get("perm", ()))
+            if perm in ((0, 2, 3, 1), (0, 3, 1, 2)) and self.channels_last == (perm == (0, 3, 1, 2)):
+                self.channels_last = perm == (0, 2, 3, 1)
+                return {"type": "permute"}
+            return None
+        if node.op == "LayerNormalization" and self.channels_last and int(node.attrs.get("axis", -1)) in (-1, 3):
+            block: dict[str, Any] = {"type": "norm"}
+            if not layer.cost.bn_params:
+                block["affine"] = False
+            return block
+        if layer.op == "fc" and self.channels_last and len(shape) == 3 and node.op == "MatMul":
+            c_in, c_out = shape[-1], layer.cost.out_shape[-1]
+            block = {"type": "pwconv", "out": c_out, "bn": False}
+            if layer.cost.params == c_in * c_out + c_out:
+                block["bias"] = True
+            if layer.act != "none":
+                block["act"] = self.act(layer)
+            return block
+        if (layer.op == "scale" and node.op == "Mul" and layer.cost.group == "elementwise" and len(shape) == 3
+                and layer.cost.bn_params == shape[0] and len([i for i in node.inputs if i and i not in self.g.constants]) == 1):
+            return {"type": "layer_scale"}
+        return None
 
     def local_pool(self, layer: _Layer) -> dict[str, Any]:
         """A MaxPool / AveragePool as the spec's ``pool2d`` (square window, equal strides, symmetric pads)."""
@@ -406,10 +442,13 @@ class _Reader:
                 ends[j:] = [set(layer.node.outputs) if layer.node else set()]
                 i += 1
                 continue
+            in_shape = layer.cost.in_shape
+            if self.channels_last and len(in_shape) == 3:
+                in_shape = (in_shape[2], in_shape[0], in_shape[1])  # the spec's C×H×W (for the stage headings)
             block, span = self.block(i)
             node = layer.node
             starts.append(set().union(*(self.sources(t) for t in (node.inputs[:1] if node else ()) if t)))
-            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], layer.cost.in_shape))
+            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], in_shape))
             last = by_name.get(self.layers[i + span - 1].cost.name)
             ends.append(set(last.outputs) if last else set())
             i += span

@@ -167,7 +167,15 @@ def _se_block(b: SEBlock, ctx: BlockContext, cin: int) -> nn.Module:
     return _single(SqueezeExcite(cin, size), cin)
 
 
+class Permute(nn.Module):
+    """The map rewritten channels-last in memory (its N×C×H×W shape kept, as the walker's)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last)
+
+
 BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
+    "permute": lambda b, ctx, cin: _single(Permute(), cin),
     "norm": lambda b, ctx, cin: ChannelNorm(b, cin),
     "layer_scale": lambda b, ctx, cin: _single(LayerScale(cin), cin),
     "group": GroupBlock,
