@@ -16,10 +16,10 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from mncost.cli import main  # noqa: E402
-from mncost.graph.count import graph_walk  # noqa: E402
-from mncost.spec import load_spec  # noqa: E402
-from mncost.walker import walk  # noqa: E402
+from mncost.cli import main
+from mncost.graph.count import graph_walk
+from mncost.spec import load_spec
+from mncost.walker import walk
 
 HERE = Path(__file__).resolve().parent / "onnx_reference"
 COUNTS = json.loads((HERE / "counts.json").read_text())["entries"]
