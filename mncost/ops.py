@@ -240,12 +240,14 @@ def upsample_bilinear(name: str, kind: str, in_shape: Shape, out_shape: Shape) -
     )
 
 
-def residual_add(name: str, kind: str, shape: Shape) -> LayerCost:
-    """x + f(x): reads both operands, writes the sum; one op per element."""
+def residual_add(name: str, kind: str, shape: Shape, *, act: str = "none") -> LayerCost:
+    """x + f(x): reads both operands, writes the sum; one op per element, one more for an
+    activation fused after the add (ResNet's ReLU)."""
     elems = numel(shape)
     return LayerCost(
         name=name, op="add", kind=kind, in_shape=shape, out_shape=shape, macs=0, params=0, bn_params=0,
-        act_read_elems=2 * elems, act_write_elems=elems, elementwise_ops=elems, group="elementwise",
+        act_read_elems=2 * elems, act_write_elems=elems, elementwise_ops=(2 if act != "none" else 1) * elems, group="elementwise",
+        act=canonical_activation(act),
     )
 
 

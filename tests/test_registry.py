@@ -26,11 +26,13 @@ EXAMPLES = {
     "fused_ib": "{type: fused_ib, out: 24, expand: 4, stride: 2}",
     "mqa": "{type: mqa, out: 16, heads: 2, key_dim: 8, value_dim: 8, kv_stride: 2}",
     "ghost": "{type: ghost, out: 32, act: relu}",
-    "group": "{type: group, n: 2, residual: true, blocks: [{type: dwconv, k: 3}, {type: pwconv, out: 16}]}",
+    "group": "{type: group, n: 2, residual: true, act: relu, shortcut_first: true, blocks: [{type: dwconv, k: 3}, {type: pwconv, out: 16}], "
+             "shortcut: [{type: pwconv, out: 16}]}",
     "layer_scale": "{type: layer_scale}",
     "lite_mla": "{type: group, residual: true, blocks: [{type: lite_mla, out: 16, head_dim: 8, scales: [5]}]}",
     "mhsa": "{type: group, residual: true, blocks: [{type: mhsa, head_dim: 8, norm: batchnorm}]}",
     "norm": "{type: norm}",
+    "permute": "{type: permute}",
     "pool2d": "{type: pool2d, mode: max, k: 3, stride: 2, padding: 1}",
     "se": "{type: se, ratio: 0.25, act: relu, gate: sigmoid}",
 }
@@ -69,3 +71,16 @@ def test_walk_function_and_walker_module_do_not_clash():
     import mncost.walker
     assert mncost.walk is mncost.walker.walk
     assert callable(mncost.walker.block_instances)
+
+
+def test_group_act_and_shortcut_first(tmp_path):
+    # 16×32×32 after the stem conv: the add reads 2·16384, writes 16384, and the ReLU fused
+    # after it is one more op per element; shortcut_first only moves the shortcut's layers first.
+    block = ("{type: group, residual: true, act: relu, shortcut_first: true, blocks: [{type: dwconv, k: 3}], "
+             "shortcut: [{type: pwconv, out: 16}]}")
+    layers = walk(load_spec(_spec(tmp_path, block))).layers
+    assert [x.name.split(".", 2)[2] for x in layers[1:]] == ["shortcut.0", "0", "add"]
+    add = layers[-1]
+    assert (add.act_read_elems, add.act_write_elems, add.elementwise_ops, add.act) == (32768, 16384, 32768, "relu")
+    plain = walk(load_spec(_spec(tmp_path, "{type: group, residual: true, blocks: [{type: dwconv, k: 3}]}"))).layers[-1]
+    assert plain.elementwise_ops == 16384

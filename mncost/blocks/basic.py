@@ -161,6 +161,22 @@ def expand_norm(b: Norm, ctx: BlockContext, shape: Shape, name: str) -> tuple[li
 
 
 @dataclass(frozen=True, kw_only=True)
+class Permute(Block):
+    """A layout change between channels-first and channels-last (torchvision ConvNeXt's
+    Transposes around its LayerNorm and Linear layers): a data-movement layer that reads
+    and writes the map once, no ops. The spec keeps its C×H×W bookkeeping."""
+
+    TYPE: ClassVar[str] = "permute"
+    kind: str = "layout"
+
+
+@register(Permute, "layout change channels-first ↔ channels-last (data movement)")
+def expand_permute(b: Permute, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    layer = ops.data_movement(name, b.kind, ops.numel(shape), shape, shape)
+    return [layer], shape
+
+
+@dataclass(frozen=True, kw_only=True)
 class LayerScale(Block):
     """A learned per-channel scale γ (ConvNeXt, CaiT): an element-wise layer; γ is not folded
     into a conv here because a residual add follows it."""

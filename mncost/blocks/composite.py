@@ -45,13 +45,18 @@ def parse_optional_blocks(raw: Any, path: str, ctx: Context) -> tuple[Block, ...
 @dataclass(frozen=True, kw_only=True)
 class Group(Block):
     """``blocks`` in order; with ``residual: true`` the group's input is added back, through
-    the ``shortcut`` blocks when given (else unchanged). ``n`` repeats the group; a repeated
-    group may not contain strides (write the downsampling group once, then the repeats)."""
+    the ``shortcut`` blocks when given (else unchanged), and ``act`` runs after the add
+    (ResNet's ReLU; fused into the add). ``shortcut_first`` lists the shortcut's layers before
+    the blocks' (torchvision RegNet computes ``proj(x)`` first): the order only, no count
+    changes. ``n`` repeats the group; a repeated group may not contain strides (write the
+    downsampling group once, then the repeats)."""
 
     TYPE: ClassVar[str] = "group"
     blocks: tuple[Block, ...] = field(metadata=meta(parse=parse_blocks))
     shortcut: tuple[Block, ...] = field(default=(), metadata=meta(parse=parse_optional_blocks))
     residual: bool = False
+    act: Activation = "none"
+    shortcut_first: bool = False
     kind: str = "group"
 
 
@@ -74,16 +79,20 @@ def expand_group(b: Group, ctx: BlockContext, shape: Shape, name: str) -> tuple[
         raise ValueError("a repeated group (n > 1) cannot contain strides: write the downsampling group once, then the repeats")
     if b.shortcut and not b.residual:
         raise ValueError("a shortcut needs residual: true")
+    if b.act != "none" and not b.residual:
+        raise ValueError("act runs after the residual add: it needs residual: true (else give the last block its act)")
+    if b.shortcut_first and not b.shortcut:
+        raise ValueError("shortcut_first needs a shortcut")
     layers, out = run_blocks(b.blocks, ctx, shape, name)
     if not b.residual:
         return layers, out
     skip: Shape = shape
     if b.shortcut:
         short, skip = run_blocks(b.shortcut, ctx, shape, f"{name}.shortcut")
-        layers += short
+        layers = short + layers if b.shortcut_first else layers + short
     if skip != out:
         raise ValueError(f"the residual adds {out} to a shortcut of shape {skip}; give the group a shortcut that matches")
-    layers.append(ops.residual_add(f"{name}.add", b.kind, out))
+    layers.append(ops.residual_add(f"{name}.add", b.kind, out, act=b.act))
     return layers, out
 
 

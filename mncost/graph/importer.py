@@ -2,9 +2,9 @@
 
 The mapped layers are read as a chain of the spec vocabulary's blocks — inverted
 residuals (with SE), depthwise-separable blocks, UIB, FusedIB, Mobile MQA, residual
-groups, and the single
-conv / dwconv / pwconv / pool / fc layers — each with a comment naming the ONNX
-nodes it came from. Every width is written ``fixed``: a graph holds one width, so
+groups (with a shortcut of their own and an activation after the add: ResNet, RegNet),
+SE blocks, and the single conv / dwconv / pwconv / pool / pool2d / fc layers — each
+with a comment naming the ONNX nodes it came from. Every width is written ``fixed``: a graph holds one width, so
 ``--alpha`` changes nothing until the user writes a width rule into the file.
 
 The spec is then walked and compared with the graph layer by layer (MACs, params,
@@ -12,7 +12,7 @@ BN params, traffic, element-wise ops); a spec that would count differently is ne
 written. Mobile MQA (the V4 hybrids' attention) is read as an ``mqa`` block; a residual
 add outside a block wraps the blocks since its skip in a residual ``group``. What
 has no block in the vocabulary (other attention layouts, non-square kernels,
-folded-BN biases inside bottlenecks, max pooling) is an error naming the node.
+folded-BN biases inside bottlenecks, concatenated branches) is an error naming the node.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class _Reader:
         by_name = {n.name: n for n in graph.nodes}
         self.layers = [_Layer(c, by_name.get(c.name), mapped.acts.get(c.name, "none")) for c in mapped.layers]
         self.se: dict[str, Any] | None = None
+        self.channels_last = False  # between a Transpose to N×H×W×C and the one back (ConvNeXt's LayerNorm, Linear)
 
     def at(self, i: int, *ops_: str) -> _Layer | None:
         if i < len(self.layers) and self.layers[i].op in ops_:
@@ -102,17 +103,25 @@ class _Reader:
             return None
         return attrs
 
-    def squeeze_excite(self, i: int, channels: int) -> int:
-        """Layers of an SE at ``i`` on ``channels`` (0 when none); records the spec-level SE settings."""
+    def squeeze_excite(self, i: int, channels: int, in_channels: int, block_act: str, *,
+                       spec_wide: bool = True) -> tuple[int, bool | dict[str, Any]]:
+        """Layers of an SE at ``i`` on ``channels`` (0 when none) and the block's ``se`` value.
+
+        The first SE sets the spec-level settings; a later one they do not size (torchvision's
+        EfficientNet squeezes the block input: ``in // 4``) gets its own ``se`` mapping."""
         pool, reduce, expand, scale = (self.layers[i + j] if i + j < len(self.layers) else None for j in range(4))
         if not (pool and reduce and expand and scale) or (pool.op, reduce.op, expand.op, scale.op) != ("pool", "se_fc", "se_fc", "scale"):
-            return 0
+            return 0, False
         if pool.c_in != channels:
-            return 0
-        settings = {"ratio": 0.25, "act": self.act(reduce), "gate": self.act(expand), "squeeze": reduce.c_out, "channels": channels}
+            return 0, False
+        act, gate, squeeze = self.act(reduce), self.act(expand), reduce.c_out
+        if not spec_wide:
+            return 4, True
         if self.se is None:
-            self.se = settings
-        return 4
+            self.se = {"act": act, "gate": gate, "squeeze": squeeze, "channels": channels}
+        if (act, gate) == (self.se["act"], self.se["gate"]) and _spec_wide_squeeze(self.se, channels) == squeeze:
+            return 4, True
+        return 4, _block_se(channels, in_channels, squeeze, act=act, gate=gate, block_act=block_act)
 
     def residual(self, i: int, c_in: int, c_out: int, stride: int) -> tuple[int, bool]:
         add = self.at(i, "add")
@@ -193,15 +202,15 @@ class _Reader:
         dw = self.at(j, "dwconv")
         if dw is not None and self.plain(dw, act=True, dw=True):
             k, stride, _, _ = dw.conv_attrs(self.g)  # type: ignore[misc]
-            se = self.squeeze_excite(j + 1, dw.c_out)
-            project = self.at(j + 1 + se, "pwconv")
             c_in = expand.c_in if expand else dw.c_in
+            se, se_value = self.squeeze_excite(j + 1, dw.c_out, c_in, dw.act)
+            project = self.at(j + 1 + se, "pwconv")
             if (project is not None and self.plain(project, act=False, dw=False) and project.conv_attrs(self.g)[3] == 1  # type: ignore[index]
                     and (expand is None or (expand.act == dw.act and expand.c_out != c_in))):
                 n_add, skip = self.residual(j + 2 + se, c_in, project.c_out, stride)
                 block = {"type": "ir", "k": k, "stride": stride, "exp": dw.c_out, "out": project.c_out, "act": self.act(dw)}
                 if se:
-                    block["se"] = True
+                    block["se"] = se_value
                 if not skip and stride == 1 and c_in == project.c_out:
                     block["skip"] = False
                 return block, j + 2 + se + n_add - i
@@ -213,7 +222,7 @@ class _Reader:
                 if pw.act == "none":
                     block["pw_act"] = False
                 if se:
-                    block["se"] = True
+                    block["se"] = se_value
                 if skip:
                     block["skip"] = True
                 return block, j + 2 + se + n_add - i
@@ -255,6 +264,9 @@ class _Reader:
             if skip:
                 return {"type": "fused_ib", "k": attrs[0], "expand": round(first.c_out / first.c_in, 6), "out": project.c_out,
                         "stride": attrs[1], "act": self.act(first)}, 3
+        found = self.layout_block(first)
+        if found is not None:
+            return found, 1
         if first.op == "attention":
             raise _fail(self.g, first, "an attention core without Mobile MQA's 1×1 q, k, v and output convs around it (and no query "
                                        "downsampling) has no block; analyze the .onnx file itself")
@@ -262,6 +274,14 @@ class _Reader:
             return self.single_conv(first), 1
         if first.op == "pool" and first.node is not None and first.node.op in ("GlobalAveragePool", "ReduceMean") and first.cost.group != "se":
             return {"type": "pool"}, 1
+        if first.op == "pool" and first.cost.group == "se":
+            # an SE after a plain conv (RegNet): the vocabulary's se block, sized as the exact fraction of the map
+            n, _ = self.squeeze_excite(i, first.c_in, first.c_in, "none", spec_wide=False)
+            if n:
+                reduce, expand = self.layers[i + 1], self.layers[i + 2]
+                return {"type": "se", "ratio": reduce.c_out / first.c_in, "act": self.act(reduce), "gate": self.act(expand)}, n
+        if first.op == "pool" and first.node is not None and first.node.op in ("MaxPool", "AveragePool"):
+            return self.local_pool(first), 1
         if first.op == "fc":
             block = {"type": "fc", "out": first.c_out}
             if not (first.node and len(first.node.inputs) > 2 and first.node.inputs[2]):
@@ -269,8 +289,9 @@ class _Reader:
             if first.act != "none":
                 block["act"] = self.act(first)
             return block, 1
-        raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; max pooling, "
-                                   "element-wise layers and residual adds whose skip is not the input of an earlier block have no block yet)")
+        raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; "
+                                   "concatenated branches, element-wise layers and residual adds whose skip is not the input of an "
+                                   "earlier block have no block yet)")
 
     def single_conv(self, layer: _Layer) -> dict[str, Any]:
         attrs = layer.conv_attrs(self.g)
@@ -297,6 +318,60 @@ class _Reader:
             block["act"] = self.act(layer)
         return block
 
+    def layout_block(self, layer: _Layer) -> dict[str, Any] | None:
+        """ConvNeXt's channels-last pieces: the Transposes as ``permute``, a LayerNorm over the last
+        (channel) axis as ``norm``, a Linear at every position as a biased ``pwconv``, and a learned
+        per-channel scale as ``layer_scale``; None when ``layer`` is none of them."""
+        node = layer.node
+        if node is None:
+            return None
+        shape = layer.cost.in_shape
+        if node.op == "Transpose" and len(shape) == 3:
+            perm = tuple(int(p) for p in node.attrs.get("perm", ()))
+            if perm in ((0, 2, 3, 1), (0, 3, 1, 2)) and self.channels_last == (perm == (0, 3, 1, 2)):
+                self.channels_last = perm == (0, 2, 3, 1)
+                return {"type": "permute"}
+            return None
+        if node.op == "LayerNormalization" and self.channels_last and int(node.attrs.get("axis", -1)) in (-1, 3):
+            block: dict[str, Any] = {"type": "norm"}
+            if not layer.cost.bn_params:
+                block["affine"] = False
+            return block
+        if layer.op == "fc" and self.channels_last and len(shape) == 3 and node.op == "MatMul":
+            c_in, c_out = shape[-1], layer.cost.out_shape[-1]
+            block = {"type": "pwconv", "out": c_out, "bn": False}
+            if layer.cost.params == c_in * c_out + c_out:
+                block["bias"] = True
+            if layer.act != "none":
+                block["act"] = self.act(layer)
+            return block
+        if (layer.op == "scale" and node.op == "Mul" and layer.cost.group == "elementwise" and len(shape) == 3
+                and layer.cost.bn_params == shape[0] and len([i for i in node.inputs if i and i not in self.g.constants]) == 1):
+            return {"type": "layer_scale"}
+        return None
+
+    def local_pool(self, layer: _Layer) -> dict[str, Any]:
+        """A MaxPool / AveragePool as the spec's ``pool2d`` (square window, equal strides, symmetric pads)."""
+        node = layer.node
+        assert node is not None
+        kernel = tuple(int(k) for k in node.attrs.get("kernel_shape", ()))
+        strides = tuple(int(s) for s in node.attrs.get("strides", (1,) * len(kernel)))
+        pads = tuple(int(p) for p in node.attrs.get("pads", (0,) * (2 * len(kernel))))
+        dilations = tuple(int(d) for d in node.attrs.get("dilations", (1,) * len(kernel)))
+        if (len(kernel) != 2 or len(set(kernel)) != 1 or len(set(strides)) != 1 or len(set(pads)) != 1 or set(dilations) != {1}
+                or node.attrs.get("auto_pad", "NOTSET") != "NOTSET"):
+            raise _fail(self.g, layer, "only square, equally strided, symmetrically padded, undilated pooling has a spec block (pool2d)")
+        block: dict[str, Any] = {"type": "pool2d", "mode": "max" if node.op == "MaxPool" else "avg", "k": kernel[0]}
+        if strides[0] != kernel[0]:
+            block["stride"] = strides[0]
+        if pads[0]:
+            block["padding"] = pads[0]
+        if node.attrs.get("ceil_mode", 0):
+            block["ceil_mode"] = True
+        if node.op == "AveragePool" and not node.attrs.get("count_include_pad", 0):
+            block["count_include_pad"] = False  # ONNX's default; it changes values only, kept for the torch model
+        return block
+
     def sources(self, tensor: str) -> set[str]:
         """``tensor`` and what it was computed from by views and folded norms alone (a block's input as a skip sees it)."""
         found = {tensor}
@@ -318,29 +393,71 @@ class _Reader:
                     return j
         return None
 
+    def shortcut_start(self, add: _Layer, starts: list[set[str]], ends: list[set[str]]) -> tuple[int, int] | None:
+        """(j, k) when ``add`` sums the outputs of blocks j..k-1 and of blocks k.. that read block j's input again:
+        a residual whose shortcut has its own layers (ResNet's strided 1×1 conv + BN after the branch,
+        RegNet's before it). The shorter run is the shortcut."""
+        node = add.node
+        if node is None or len(node.inputs) != 2 or not all(node.inputs):
+            return None
+        seen = [self.sources(t) for t in node.inputs]
+        for k in range(len(starts) - 1, 0, -1):
+            j = next((j for j in range(k) if starts[j] & starts[k]), None)
+            if j is not None and j < k and any(a & ends[k - 1] and b & ends[-1] for a, b in (seen, seen[::-1])):
+                return j, k
+        return None
+
     def blocks(self) -> list[tuple[dict[str, Any], list[str], tuple[int, ...]]]:
         out: list[tuple[dict[str, Any], list[str], tuple[int, ...]]] = []
         starts: list[set[str]] = []  # per block: the tensors its input is, seen back through views and folded norms
+        ends: list[set[str]] = []  # per block: the tensors its last layer's node writes
+        by_name = {n.name: n for n in self.g.nodes}
         i = 0
         while i < len(self.layers):
             layer = self.layers[i]
-            if layer.op == "add" and (j := self.skip_start(layer, starts)) is not None and j < len(out):
+            span_at: tuple[int, int] | None = None
+            if layer.op == "add":
+                j = self.skip_start(layer, starts)
+                span_at = (j, len(out)) if j is not None and j < len(out) else self.shortcut_start(layer, starts, ends)
+            if span_at is not None:
                 # a residual add outside a block: the blocks since its skip become a residual group
-                inner = out[j:]
-                group = {"type": "group", "residual": True, "blocks": [b for b, _, _ in inner]}
-                out[j:] = [(group, [n for _, names, _ in inner for n in names] + [layer.cost.name], inner[0][2])]
+                j, k = span_at
+                inner, short = out[j:k], out[k:]
+                first = 0 < k - j < len(short)  # the shorter run is the shortcut; here it ran first
+                if first:
+                    inner, short = short, inner
+                group: dict[str, Any] = {"type": "group", "residual": True}
+                if layer.cost.act != "none":
+                    if layer.cost.act not in ACTIVATIONS:
+                        raise _fail(self.g, layer, f"activation {layer.cost.act!r} after the add has no spec name")
+                    group["act"] = layer.cost.act  # fused after the add (ResNet's ReLU)
+                group["blocks"] = [b for b, _, _ in inner]
+                if short:
+                    group["shortcut"] = [b for b, _, _ in short]
+                if first:
+                    group["shortcut_first"] = True
+                names = [n for _, ns, _ in (short + inner if first else inner + short) for n in ns] + [layer.cost.name]
+                out[j:] = [(group, names, inner[0][2])]
                 starts[j + 1:] = []
+                ends[j:] = [set(layer.node.outputs) if layer.node else set()]
                 i += 1
                 continue
+            in_shape = layer.cost.in_shape
+            if self.channels_last and len(in_shape) == 3:
+                in_shape = (in_shape[2], in_shape[0], in_shape[1])  # the spec's C×H×W (for the stage headings)
             block, span = self.block(i)
             node = layer.node
             starts.append(set().union(*(self.sources(t) for t in (node.inputs[:1] if node else ()) if t)))
-            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], layer.cost.in_shape))
+            out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], in_shape))
+            last = by_name.get(self.layers[i + span - 1].cost.name)
+            ends.append(set(last.outputs) if last else set())
             i += span
         return out
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -353,8 +470,9 @@ def _value(v: Any) -> str:
 def _flow(block: dict[str, Any]) -> str:
     """One block as a YAML flow mapping; a group's inner blocks nested in its ``blocks`` list."""
     if block["type"] == "group":
-        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k != "blocks")
-        return f"{{{fields}, blocks: [{', '.join(_flow(b) for b in block['blocks'])}]}}"
+        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k not in ("blocks", "shortcut"))
+        lists = "".join(f", {key}: [{', '.join(_flow(b) for b in block[key])}]" for key in ("blocks", "shortcut") if key in block)
+        return f"{{{fields}{lists}}}"
     fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items())
     return f"{{{fields}, width: fixed}}"
 
@@ -407,6 +525,33 @@ def spec_text(graph: Graph, mapped: Mapped, name: str) -> str:
         lines.append(f"      # {shown}")
         lines.append(f"      - {_flow(block)}")
     return "\n".join(lines) + "\n"
+
+
+def _spec_wide_squeeze(first: dict[str, Any], channels: int) -> int:
+    """The squeeze width the spec-level ``se:`` written from the first SE gives ``channels`` (BlockContext.squeeze)."""
+    from ..width import make_divisible
+
+    ratio, rule = _se_ratio(first["channels"], first["squeeze"])
+    return make_divisible(channels // round(1 / ratio) if rule == "floor" else channels * ratio, 8)
+
+
+def _block_se(channels: int, in_channels: int, squeeze: int, *, act: str, gate: str, block_act: str) -> dict[str, Any]:
+    """A block's own ``se`` mapping (blocks.se.BlockSE) that sizes ``squeeze``: a quarter of the input
+    floored (torchvision) or rounded (timm), else the exact fraction of the map it sits on."""
+    import math
+
+    se: dict[str, Any]
+    if math.floor(in_channels * 0.25) == squeeze:
+        se = {"base": "input", "round": "floor"}
+    elif round(in_channels * 0.25) == squeeze:
+        se = {"base": "input"}
+    else:
+        se = {"ratio": squeeze / channels, "base": "expanded"}
+    if act != block_act:
+        se["act"] = act
+    if gate != "sigmoid":
+        se["gate"] = gate
+    return se
 
 
 def _se_ratio(channels: int, squeeze: int) -> tuple[float, str]:

@@ -376,7 +376,9 @@ class _Mapper(GraphView):
         for op in ARITHMETIC:
             handlers.setdefault(op, lambda n: self.elementwise(n, op="eltwise"))
         for op in NORMS:
-            handlers[op] = lambda n: self.elementwise(n, op="norm", bn_params=sum(self.numel(i) for i in n.inputs[1:3] if i and self.const(i)))
+            # mean, variance, normalise, affine: the specs' norm convention (README, "Counting conventions")
+            handlers[op] = lambda n: self.elementwise(n, op="norm", ops_per_elem=ops.NORM_OPS_PER_ELEMENT,
+                                                      bn_params=sum(self.numel(i) for i in n.inputs[1:3] if i and self.const(i)))
         for op in ("GlobalAveragePool", "GlobalMaxPool", "AveragePool", "MaxPool", "LpPool", *REDUCES):
             handlers[op] = self.pool
         for op in MOVES:

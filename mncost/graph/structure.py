@@ -58,26 +58,29 @@ class GraphView:
                     break
 
     def _gate_path(self, gate: str, x: str, path_ops: set[str]) -> set[int] | None:
+        """The nodes from the pool of ``x`` to ``gate``; a tensor read twice inside the gate
+        (SiLU written as h·σ(h)) is followed once."""
         seen: set[int] = set()
+        visited: set[str] = set()
+        pooled = False
         frontier = [gate]
-        for _ in range(64):
-            if not frontier:
-                return None
+        while frontier:
             tensor = frontier.pop()
+            if tensor in visited:
+                continue
+            visited.add(tensor)
             src = self.g.producer.get(tensor)
-            if src is None:
+            if src is None or len(seen) >= 64:
                 return None
             if src.op in ("GlobalAveragePool", "ReduceMean") and src.inputs[0] == x:
-                frontier_done = not frontier
                 seen.add(src.index)
-                if frontier_done:
-                    return seen
+                pooled = True
                 continue
-            if src.op not in path_ops or src.index in seen:
+            if src.op not in path_ops:
                 return None
             seen.add(src.index)
             frontier.extend(i for i in src.inputs if i and not self.const(i))
-        return None
+        return seen if pooled else None
 
     # -- the walk --------------------------------------------------------------------------
 

@@ -53,10 +53,14 @@ def conv_layer(cin: int, cout: int, k: int, *, stride: int = 1, groups: int = 1,
 
 
 class Add(nn.Module):
-    """Residual add, a module so that it has a name and a hookable output."""
+    """Residual add, a module so that it has a name and a hookable output; ``act`` runs after it."""
+
+    def __init__(self, act: str = "none") -> None:
+        super().__init__()
+        self.act = activation(act)
 
     def forward(self, x: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
-        return x + shortcut
+        return self.act(x + shortcut)
 
 
 class Scale(nn.Module):

@@ -51,7 +51,8 @@ class GroupBlock(nn.Module):
         if b.shortcut:
             self.shortcut = nn.Module()
             self.skip = self._chain(self.shortcut, b.shortcut, ctx, cin)
-        self.add = Add() if b.residual else None
+        self.add = Add(b.act) if b.residual else None
+        self.shortcut_first = b.shortcut_first
 
     def _chain(self, parent: nn.Module, blocks: Any, ctx: BlockContext, cin: int) -> list[str]:
         names = []
@@ -68,10 +69,13 @@ class GroupBlock(nn.Module):
         return names
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shortcut_first:  # the walker's layer order: shortcut, then the blocks
+            skip = apply(self.shortcut, self.skip, x)
         y = apply(self, self.body, x)
         if self.add is None:
             return y
-        skip = apply(self.shortcut, self.skip, x) if self.skip else x
+        if not self.shortcut_first:
+            skip = apply(self.shortcut, self.skip, x) if self.skip else x
         return self.add(y, skip)
 
 
@@ -163,7 +167,15 @@ def _se_block(b: SEBlock, ctx: BlockContext, cin: int) -> nn.Module:
     return _single(SqueezeExcite(cin, size), cin)
 
 
+class Permute(nn.Module):
+    """The map rewritten channels-last in memory (its N×C×H×W shape kept, as the walker's)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last)
+
+
 BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
+    "permute": lambda b, ctx, cin: _single(Permute(), cin),
     "norm": lambda b, ctx, cin: ChannelNorm(b, cin),
     "layer_scale": lambda b, ctx, cin: _single(LayerScale(cin), cin),
     "group": GroupBlock,
