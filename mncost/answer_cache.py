@@ -47,19 +47,18 @@ def cache_root() -> str | None:
 
 
 def _builtin_folders() -> list[str]:
-    """Where :mod:`mncost.builtin` finds the specs and profiles: inside an installed wheel,
-    else the checkout's top-level folders."""
-    folders = []
-    for installed, checkout in (("builtin_specs", "specs"), ("builtin_hardware", "hardware")):
-        inside = os.path.join(_PACKAGE, installed)
-        folders.append(inside if os.path.isdir(inside) else os.path.join(os.path.dirname(_PACKAGE), checkout))
-    return folders
+    """Where :mod:`mncost.builtin` finds the specs and profiles (its rule, not a copy)."""
+    from .builtin import builtin_folders
+
+    return [str(folder) for folder in builtin_folders()]
 
 
-def fingerprint() -> str:
-    """Changes whenever a file of the package or of the built-in folders changes."""
-    parts = [sys.version]
-    stack = [_PACKAGE, *_builtin_folders()]
+def file_stats(folders: list[str], suffix: str = "") -> list[str]:
+    """``path:size:mtime`` of every file under ``folders`` whose name ends with ``suffix``
+    (``__pycache__`` skipped; an unreadable folder is marked, not an error): what both
+    caches' fingerprints are made of."""
+    parts = []
+    stack = list(folders)
     while stack:
         folder = stack.pop()
         try:
@@ -71,10 +70,32 @@ def fingerprint() -> str:
             if entry.is_dir(follow_symlinks=False):
                 if entry.name != "__pycache__":
                     stack.append(entry.path)
-                continue
-            st = entry.stat()
-            parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
-    return "\n".join(sorted(parts))
+            elif entry.name.endswith(suffix):
+                st = entry.stat()
+                parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
+    return parts
+
+
+def fingerprint() -> str:
+    """Changes whenever a file of the package or of the built-in folders changes."""
+    return "\n".join(sorted([sys.version, *file_stats([_PACKAGE, *_builtin_folders()])]))
+
+
+def write_entry(path: str, data: bytes) -> None:
+    """Write a cache entry whole: to a temporary file in the (private) folder, then renamed.
+    Raises OSError; the callers treat any failure as "no cache"."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def analyze_key(options: dict[str, Any], stdout: Any) -> str | None:
@@ -147,19 +168,8 @@ def store(key: str, text: str) -> None:
     if root is None:
         return
     try:
-        import tempfile
-
         path = _entry(root, key)
-        folder = os.path.dirname(path)
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".txt")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key.encode() + b"\0" + text.encode())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _prune(folder)
+        write_entry(path, key.encode() + b"\0" + text.encode())
+        _prune(os.path.dirname(path))
     except Exception:  # noqa: BLE001, S110 - a read-only home or a full disk: no cache, same answers
         pass

@@ -24,6 +24,11 @@ def _folder(installed: str, checkout: str) -> Path:
     return inside if inside.is_dir() else _PACKAGE.parent / checkout
 
 
+def builtin_folders() -> tuple[Path, Path]:
+    """The folders of the built-in specs and hardware profiles."""
+    return _folder("builtin_specs", "specs"), _folder("builtin_hardware", "hardware")
+
+
 _SIZES = {"s": "1", "m": "2", "l": "3"}
 
 
@@ -38,13 +43,13 @@ def _order(path: Path) -> str:
 @lru_cache(maxsize=None)
 def spec_files() -> dict[str, Path]:
     """Built-in spec name → file."""
-    return {p.stem: p for p in sorted(_folder("builtin_specs", "specs").glob("*.yaml"), key=_order)}
+    return {p.stem: p for p in sorted(builtin_folders()[0].glob("*.yaml"), key=_order)}
 
 
 @lru_cache(maxsize=None)
 def hardware_files() -> dict[str, Path]:
     """Built-in hardware profile name → file."""
-    return {p.stem: p for p in sorted(_folder("builtin_hardware", "hardware").glob("*.yaml"), key=_order)}
+    return {p.stem: p for p in sorted(builtin_folders()[1].glob("*.yaml"), key=_order)}
 
 
 PATH_SUFFIXES = (".yaml", ".yml", ".onnx")
@@ -102,20 +107,11 @@ def cache_folder() -> Path | None:
 @lru_cache(maxsize=None)
 def package_fingerprint() -> str:
     """Changes whenever any module of the package changes (path, size, mtime of every .py)."""
-    import os
     import sys
 
-    parts = [sys.version, str(_PACKAGE)]
-    stack = [str(_PACKAGE)]
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                    stack.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    st = entry.stat()
-                    parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
-    return "\n".join(sorted(parts))
+    from .answer_cache import file_stats
+
+    return "\n".join(sorted([sys.version, str(_PACKAGE), *file_stats([str(_PACKAGE)], ".py")]))
 
 
 def cached(load: Callable[[Path, str | None], T], path: Path, display: str | None) -> T:
@@ -133,7 +129,6 @@ _MEMO: dict[tuple[object, Path, str | None], object] = {}
 
 
 def _cached(load: Callable[[Path, str | None], T], path: Path, display: str | None) -> T:
-    import os
 
     folder = cache_folder()
     if folder is None:
@@ -156,17 +151,9 @@ def _cached(load: Callable[[Path, str | None], T], path: Path, display: str | No
         pass
     value = load(path, display)
     try:
-        import tempfile
+        from .answer_cache import write_entry
 
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, entry)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_entry(str(entry), pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:  # noqa: BLE001 - a read-only home or a full disk: no cache, same result
         pass
     return value
