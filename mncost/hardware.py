@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -43,28 +44,29 @@ class Refinements:
     act_s_per_elem: dict[str, float] = field(default_factory=dict, metadata=meta(internal=True))  # activation class -> s per output element
 
 
+def _named_values(mapping: dict[str, Any], field_name: str, names: Collection[str], what: str, plural: str,
+                  bounds: tuple[float, float], expected: str, path: str, ctx: Context) -> dict[str, float]:
+    """A ``{name: number}`` refinement (``slowdown``, ``act_s_per_elem``): each name one of
+    ``names``, each number within ``bounds``."""
+    raw = require_mapping(mapping.get(field_name, {}), f"{path}.{field_name}", ctx)
+    values = {}
+    for name, number in raw.items():
+        key = f"{path}.{field_name}.{name}"
+        if name not in names:
+            raise ctx.fail(key, f"unknown {what}{suggest(str(name), names)}; {plural}: {', '.join(names)}")
+        value = coerce(number, float, key, ctx)
+        if not bounds[0] <= value <= bounds[1]:
+            raise ctx.fail(key, f"expected {expected}, got {number!r}")
+        values[str(name)] = value
+    return values
+
+
 def parse_refinements(raw: Any, path: str, ctx: Context) -> Refinements:
     mapping = require_mapping(raw, path, ctx)
-    slowdown_raw = require_mapping(mapping.get("slowdown", {}), f"{path}.slowdown", ctx)
-    slowdown = {}
-    for group, factor in slowdown_raw.items():
-        key = f"{path}.slowdown.{group}"
-        if group not in SLOWDOWN_GROUPS:
-            raise ctx.fail(key, f"unknown layer group{suggest(str(group), SLOWDOWN_GROUPS)}; groups: {', '.join(SLOWDOWN_GROUPS)}")
-        value = coerce(factor, float, key, ctx)
-        if not 1e-3 <= value <= 1e6:
-            raise ctx.fail(key, f"expected a factor from 0.001 to 1e+06, got {factor!r}")
-        slowdown[str(group)] = value
-    act_raw = require_mapping(mapping.get("act_s_per_elem", {}), f"{path}.act_s_per_elem", ctx)
-    act_cost = {}
-    for cls, seconds in act_raw.items():
-        key = f"{path}.act_s_per_elem.{cls}"
-        if cls not in ACTIVATION_CLASSES:
-            raise ctx.fail(key, f"unknown activation class{suggest(str(cls), ACTIVATION_CLASSES)}; classes: {', '.join(ACTIVATION_CLASSES)}")
-        value = coerce(seconds, float, key, ctx)
-        if not 0.0 <= value <= 1e-3:
-            raise ctx.fail(key, f"expected seconds per element from 0 to 0.001, got {seconds!r}")
-        act_cost[str(cls)] = value
+    slowdown = _named_values(mapping, "slowdown", SLOWDOWN_GROUPS, "layer group", "groups", (1e-3, 1e6),
+                             "a factor from 0.001 to 1e+06", path, ctx)
+    act_cost = _named_values(mapping, "act_s_per_elem", ACTIVATION_CLASSES, "activation class", "classes", (0.0, 1e-3),
+                             "seconds per element from 0 to 0.001", path, ctx)
     return parse_record(Refinements, mapping, path, ctx, ignore=("slowdown", "act_s_per_elem"), extra={"slowdown": slowdown, "act_s_per_elem": act_cost})
 
 
