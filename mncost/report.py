@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from .jsonio import dumps
 from .render import count, op_label, seconds, shape, summary_rows, to_csv, to_json
 from .sweep import pareto_axis, rank_changes
 from .top1_frontier import frontier_line, partial, with_top1
-from .views.sweep import flip_table, rank_change_table, ranked_table, ridge_table
+from .views.sweep import flip_table, rank_change_table, ranked_table, records, ridge_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +123,7 @@ def sweep_report(df: pd.DataFrame, folder: Path, rank_by: str, argv: Sequence[st
     doc.add(Paragraph("Files: `sweep.csv` and `sweep.json` (one row per model × α × resolution × hardware), charts as PNG and SVG."))
     doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
     df.to_csv(folder / "sweep.csv", index=False)
-    (folder / "sweep.json").write_text(dumps(json.loads(df.to_json(orient="records")), indent=1), encoding="utf-8")
+    (folder / "sweep.json").write_text(dumps(records(df), indent=1), encoding="utf-8")
     _finish(doc, folder)
 
 
@@ -153,5 +152,5 @@ def ridge_report(df: pd.DataFrame, flips: list[Flip], peak: float, dtype: str, f
     doc.add(Paragraph("Files: `ridge.csv` and `ridge.json` (one row per model × ridge point), `ridge.png` / `ridge.svg`."))
     doc.add(Heading("Conventions"), Paragraph(CONVENTIONS), *_command(argv))
     df.to_csv(folder / "ridge.csv", index=False)
-    (folder / "ridge.json").write_text(dumps(json.loads(df.to_json(orient="records")), indent=1), encoding="utf-8")
+    (folder / "ridge.json").write_text(dumps(records(df), indent=1), encoding="utf-8")
     _finish(doc, folder)
