@@ -33,7 +33,7 @@ from .errors import OptionError, SpecError
 from .hardware import HardwareProfile
 from .ops import GROUPS, Shape, numel
 from .roofline import ProfileArrays, network_times, profile_arrays
-from .spec import ArchSpec, Stage
+from .spec import ArchSpec, Published, Stage
 from .walker import block_instances, instance_label, make_context, resolve_resolution
 
 if TYPE_CHECKING:
@@ -333,9 +333,13 @@ class SearchSpace:
         return [(stage.name, blocks) for stage, blocks in zip(self.base.stages, stages)]
 
     def spec(self, row: Sequence[int]) -> ArchSpec:
-        """The candidate as an ArchSpec (for ``analyze``, ``crosscheck``, a YAML file)."""
+        """The candidate as an ArchSpec (for ``analyze``, ``crosscheck``, a YAML file).
+
+        A candidate is not the published network: it carries none of the base's
+        ``expected`` counts, ``published`` top-1 or file (which would make it the built-in
+        and give it the built-in's accuracy rows)."""
         stages = tuple(Stage(name=stage.name, note=stage.note, blocks=tuple(blocks)) for stage, (_, blocks) in zip(self.base.stages, self._stage_lists(row)))
-        return dataclasses.replace(self.base, stages=stages)
+        return dataclasses.replace(self.base, stages=stages, expected=None, published=Published(), file="")
 
     def candidates(self, rows: np.ndarray, scorer: Scorer) -> Iterator[tuple[str, ArchSpec, list[Instance]]]:
         """Each row as the scorer's instances, joined from pieces expanded once per option."""

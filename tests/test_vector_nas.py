@@ -91,3 +91,16 @@ def test_search_space_errors():
     bad = SearchSpace(base, {"stage3.0": [dataclasses.replace(block, start_dw=0, mid_dw=0, kind=None)]})
     with pytest.raises(SpecError, match="FFN"):
         bad.evaluate(np.array([[1]]), profiles())
+
+
+def test_a_candidate_is_not_the_published_network():
+    # The base's expected counts would warn on every analyze of a candidate, and its file
+    # would make the candidate the built-in, with the built-in's published top-1.
+    from mncost.accuracy import top1_for
+
+    space = uib_space()
+    base = space.base
+    assert base.expected is not None and top1_for(base, 1.0, 224, base.default_width_rule) is not None
+    spec = space.spec(space.sample(1, seed=1)[0])
+    assert spec.expected is None and spec.published.top1 is None and spec.file == ""
+    assert top1_for(spec, 1.0, 224, spec.default_width_rule) is None
