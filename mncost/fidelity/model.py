@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..hardware import DTYPE_BYTES, HardwareProfile
-from ..ops import numel
-from ..ops import ACT_CLASSES
+from ..ops import ACT_CLASSES, numel
 from ..roofline import GROUPS, compute_bound, layer_group, roof_s, times_s, traffic_bytes
+from ..walker import Walk
 
 __all__ = ["GROUPS", "ModelParams", "NetworkSet", "build_network_set", "compute_bound_share", "layer_group", "layer_times_s", "predict_latency_s"]
-from ..walker import Walk
+
 
 @dataclass(frozen=True, eq=False)
 class NetworkSet:
