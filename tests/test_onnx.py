@@ -175,14 +175,21 @@ def test_import_of_a_residual_add_outside_a_block(tmp_path: Path, capsys: pytest
 
 
 def test_import_of_an_mqa_that_does_not_fit_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """timm's own MobileNetV4-Hybrid-M: its K and V transposes are layers of their own, which the mqa block has no place for."""
+    """timm's MobileNetV4-Hybrid-M with a bias on one key projection: the mqa block's projections are bias-free,
+    so the importer names the attention and the layer that does not fit, and writes nothing."""
+    import onnx
+
     from mncost.cli import main
 
-    path = Path(__file__).resolve().parent / "onnx_reference" / "timm_mobilenetv4_hybrid_medium.onnx"
-    out = tmp_path / "x.yaml"
+    model = onnx.load(Path(__file__).resolve().parent / "onnx_reference" / "timm_mobilenetv4_hybrid_medium.onnx")
+    node = next(n for n in model.graph.node if n.name == "/blocks/blocks.2/blocks.2.4/attn/key/proj/Conv")
+    model.graph.initializer.append(onnx.helper.make_tensor("key_bias", onnx.TensorProto.FLOAT, [64], [0.0] * 64))
+    node.input.append("key_bias")
+    path, out = tmp_path / "biased.onnx", tmp_path / "x.yaml"
+    onnx.save(model, path)
     assert main(["import", str(path), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {path}: cannot import node '/blocks/blocks.2/blocks.2.4/attn/query/proj/Conv' (Conv): a Mobile MQA "
-                   "(attention at '/blocks/blocks.2/blocks.2.4/attn/MatMul') whose layers do not fit the mqa block: expected the v "
-                   "projection (a bias-free 1×1 conv from 160 channels, no BN) at '/blocks/blocks.2/blocks.2.4/attn/Transpose_1' (move)")
+                   "(attention at '/blocks/blocks.2/blocks.2.4/attn/MatMul') whose layers do not fit the mqa block: expected the k "
+                   "projection (a bias-free 1×1 conv from 160 channels, no BN) at '/blocks/blocks.2/blocks.2.4/attn/key/proj/Conv' (pwconv)")
     assert not out.exists()

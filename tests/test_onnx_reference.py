@@ -36,3 +36,17 @@ def test_totals_equal_fvcore(name: str) -> None:
     assert macs - attention == entry["macs"]  # conv + linear
     assert attention == entry["attention_macs"]
     assert params == entry["params"]  # conv + linear weights and biases
+
+
+def test_timm_hybrid_graph_counts_as_the_builtin_spec() -> None:
+    """timm's own MNv4-Hybrid-M graph lays out K and V with Reshape → Transpose → Unsqueeze →
+    Transpose before the core; those belong to the attention layer, so the graph counts as the
+    built-in ``v4-hybrid-m`` (written from the paper) layer by layer, traffic included."""
+    from mncost import load_spec, walk
+
+    w, _ = graph_walk(HERE / "timm_mobilenetv4_hybrid_medium.onnx", resolution=256, warn=False)
+    spec = walk(load_spec("v4-hybrid-m"), resolution=256).layers
+    keys = ("op", "macs", "params", "bn_params", "act_read_elems", "act_write_elems", "elementwise_ops", "attention_macs")
+    assert len(w.layers) == len(spec) == 157
+    for theirs, mine in zip(w.layers, spec):
+        assert [getattr(theirs, k) for k in keys] == [getattr(mine, k) for k in keys], (theirs.name, mine.name)

@@ -12,7 +12,7 @@ from .. import ops
 from ..ops import LayerCost
 from .loader import Graph, Node
 
-ATTENTION_LAYOUT_OPS = ("Transpose", "Reshape", "Mul", "Div")
+ATTENTION_LAYOUT_OPS = ("Transpose", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Mul", "Div")
 
 
 class GraphView:
@@ -98,7 +98,7 @@ class GraphView:
     def find_attention(self) -> None:
         """Q·Kᵀ → [scale] → Softmax → ·V with shared K/V (multi-query) as one attention core.
 
-        The layout changes (Reshape, Transpose) and scalar scalings of Q, K, V and of the
+        The layout changes (Reshape, Transpose, Unsqueeze…) and scalar scalings of Q, K, V and of the
         output belong to the core, as in the specs' MQA: it reads Q, K, V and writes its
         output once, plus the materialized attention matrix (written and read once).
         """
