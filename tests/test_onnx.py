@@ -193,3 +193,58 @@ def test_import_of_an_mqa_that_does_not_fit_is_a_clear_error(tmp_path: Path, cap
                    "(attention at '/blocks/blocks.2/blocks.2.4/attn/MatMul') whose layers do not fit the mqa block: expected the k "
                    "projection (a bias-free 1×1 conv from 160 channels, no BN) at '/blocks/blocks.2/blocks.2.4/attn/key/proj/Conv' (pwconv)")
     assert not out.exists()
+
+
+BRANCHES = """name: branches
+source: test (a Fire module, a strided and a split ShuffleNetV2 unit)
+resolution: 64
+stages:
+  - name: s
+    blocks:
+      - {type: conv, out: 24, k: 3, stride: 2, act: relu, width: fixed}
+      - {type: pwconv, out: 16, bias: true, bn: false, act: relu, width: fixed}
+      - type: concat
+        branches:
+          - [{type: pwconv, out: 32, bias: true, bn: false, act: relu, width: fixed}]
+          - [{type: conv, out: 32, k: 3, bias: true, bn: false, act: relu, width: fixed}]
+      - type: concat
+        branches:
+          - [{type: dwconv, k: 3, stride: 2}, {type: pwconv, out: 32, act: relu, width: fixed}]
+          - [{type: pwconv, out: 32, act: relu, width: fixed}, {type: dwconv, k: 3, stride: 2}, {type: pwconv, out: 32, act: relu, width: fixed}]
+      - {type: shuffle, groups: 2}
+      - type: concat
+        split: true
+        branches:
+          - []
+          - [{type: pwconv, out: 32, act: relu, width: fixed}, {type: dwconv, k: 3}, {type: pwconv, out: 32, act: relu, width: fixed}]
+      - {type: shuffle, groups: 2}
+      - {type: pool}
+      - {type: fc, out: 10, width: fixed}
+"""
+
+
+@pytest.mark.parametrize("name", ["branches", "ghostnet"])
+def test_concatenated_branches_count_as_the_spec_and_import_back(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Concats and channel splits are views in the graph as in the spec, a channel shuffle moves the map once: the
+    export of a spec with Fire and ShuffleNetV2 units (and GhostNet's concat + slice) counts as the spec layer by
+    layer at two resolutions, and imports back to a spec that counts the same."""
+    from mncost.cli import main
+    from mncost.graph.count import graph_walk
+    from mncost.walker import walk
+
+    if name == "branches":
+        (tmp_path / "branches.yaml").write_text(BRANCHES)
+        name = str(tmp_path / "branches.yaml")
+    path = export(name, tmp_path)
+    spec = load_spec(name)
+    keys = ("op", "macs", "params", "bn_params", "act_read_elems", "act_write_elems", "elementwise_ops")
+    for res in (spec.resolution, spec.resolution * 3 // 4 // 8 * 8):
+        graph, mapped = graph_walk(path, resolution=res, warn=False)
+        mine = walk(spec, resolution=res).layers
+        assert not mapped.unhandled and len(graph.layers) == len(mine)
+        for got, want in zip(graph.layers, mine):
+            assert [getattr(got, k) for k in keys] == [getattr(want, k) for k in keys], (got.name, want.name)
+    out = tmp_path / "imported.yaml"
+    assert main(["import", str(path), "--resolution", str(spec.resolution), "-o", str(out)]) == 0, capsys.readouterr().err
+    back = walk(load_spec(out)).layers
+    assert [[getattr(x, k) for k in keys] for x in back] == [[getattr(x, k) for k in keys] for x in walk(spec).layers]

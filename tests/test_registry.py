@@ -35,6 +35,8 @@ EXAMPLES = {
     "permute": "{type: permute}",
     "pool2d": "{type: pool2d, mode: max, k: 3, stride: 2, padding: 1}",
     "se": "{type: se, ratio: 0.25, act: relu, gate: sigmoid}",
+    "concat": "{type: concat, branches: [[{type: pwconv, out: 8, act: relu}], [{type: conv, out: 8, k: 3, act: relu}, {type: dwconv, k: 3}], []]}",
+    "shuffle": "{type: concat, split: true, branches: [[], [{type: pwconv, out: 8, act: relu}]]}\n  - {type: shuffle, groups: 2}",
 }
 
 
@@ -84,3 +86,27 @@ def test_group_act_and_shortcut_first(tmp_path):
     assert (add.act_read_elems, add.act_write_elems, add.elementwise_ops, add.act) == (32768, 16384, 32768, "relu")
     plain = walk(load_spec(_spec(tmp_path, "{type: group, residual: true, blocks: [{type: dwconv, k: 3}]}"))).layers[-1]
     assert plain.elementwise_ops == 16384
+
+
+def test_concat_runs_each_branch_on_the_input_and_adds_no_layer(tmp_path):
+    # 16×32×32 after the stem: pw 16→8 (8·16·1024 MACs), 3×3 conv 16→8 (8·16·9·1024) then dw 3×3 (8·9·1024),
+    # and the input itself: 8 + 8 + 16 = 32 channels, read whole by the pwconv after it (32·1024 elements)
+    block = ("{type: concat, branches: [[{type: pwconv, out: 8, act: relu}], [{type: conv, out: 8, k: 3, act: relu}, {type: dwconv, k: 3}], []]}"
+             "\n  - {type: pwconv, out: 16}")
+    layers = walk(load_spec(_spec(tmp_path, block))).layers
+    assert [x.name.split(".", 2)[2] for x in layers[1:4]] == ["0.0", "1.0", "1.1"]
+    assert [x.macs for x in layers[1:4]] == [8 * 16 * 1024, 8 * 16 * 9 * 1024, 8 * 9 * 1024]
+    assert [x.act_read_elems for x in layers[1:4]] == [16 * 1024, 16 * 1024, 8 * 1024]
+    after = layers[4]
+    assert after.in_shape == (32, 32, 32) and after.act_read_elems == 32 * 1024 and after.macs == 16 * 32 * 1024
+
+
+def test_split_concat_reads_equal_channel_parts_and_shuffle_moves_the_map(tmp_path):
+    # split: the pwconv reads the second half (8·1024 elements), 8→8 (8·8·1024 MACs); 8 + 8 = 16 channels out;
+    # the shuffle reads and writes the 16·32·32 map once, no MACs, no ops
+    block = "{type: concat, split: true, branches: [[], [{type: pwconv, out: 8, act: relu}]]}\n  - {type: shuffle, groups: 2}"
+    layers = walk(load_spec(_spec(tmp_path, block))).layers
+    pw, shuffle = layers[1], layers[2]
+    assert (pw.in_shape, pw.out_shape, pw.macs, pw.act_read_elems) == ((8, 32, 32), (8, 32, 32), 8 * 8 * 1024, 8 * 1024)
+    assert (shuffle.op, shuffle.in_shape, shuffle.out_shape) == ("move", (16, 32, 32), (16, 32, 32))
+    assert (shuffle.macs, shuffle.elementwise_ops, shuffle.act_read_elems, shuffle.act_write_elems) == (0, 0, 16 * 1024, 16 * 1024)

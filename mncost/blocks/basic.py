@@ -177,6 +177,23 @@ def expand_permute(b: Permute, ctx: BlockContext, shape: Shape, name: str) -> tu
 
 
 @dataclass(frozen=True, kw_only=True)
+class Shuffle(Block):
+    """Channel shuffle (ShuffleNet): the C channels, viewed as ``groups`` × C/groups, transposed
+    to C/groups × ``groups``. A data-movement layer that reads and writes the map once, no ops."""
+
+    TYPE: ClassVar[str] = "shuffle"
+    groups: int = field(default=2, metadata=meta(check=positive))
+    kind: str = "shuffle"
+
+
+@register(Shuffle, "channel shuffle across groups (ShuffleNet; data movement)")
+def expand_shuffle(b: Shuffle, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    if len(shape) != 3 or shape[0] % b.groups:
+        raise ValueError(f"a channel shuffle of {b.groups} groups needs a C×H×W map whose C they divide, got {shape}")
+    return [ops.data_movement(name, b.kind, ops.numel(shape), shape, shape)], shape
+
+
+@dataclass(frozen=True, kw_only=True)
 class LayerScale(Block):
     """A learned per-channel scale γ (ConvNeXt, CaiT): an element-wise layer; γ is not folded
     into a conv here because a residual add follows it."""

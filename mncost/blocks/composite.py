@@ -8,8 +8,12 @@
 - ``ghost``: the Ghost module (Han et al., CVPR 2020, Fig. 2): a primary conv to
   ceil(out / ratio) channels, a cheap depthwise conv making (ratio − 1) times as many,
   their concatenation sliced to ``out`` channels (timm ``GhostModule``).
+- ``concat``: parallel branches on the same input (or, with ``split``, on equal channel
+  parts of it) whose outputs are concatenated along the channels: SqueezeNet's Fire
+  expand convs, ShuffleNetV2's units, Inception-style blocks; an empty branch passes
+  its input (part) through.
 
-Concatenation and slicing are views: they add no layer (README, "Counting conventions").
+Concatenation and channel slicing are views: they add no layer (README, "Counting conventions").
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ def run_blocks(blocks: tuple[Block, ...], ctx: BlockContext, shape: Shape, prefi
 
 
 def strided(blocks: tuple[Block, ...]) -> bool:
-    return any(getattr(b, "stride", 1) != 1 or (isinstance(b, Group) and (strided(b.blocks) or strided(b.shortcut))) for b in blocks)
+    return any(getattr(b, "stride", 1) != 1 or (isinstance(b, Group) and (strided(b.blocks) or strided(b.shortcut)))
+               or (isinstance(b, Concat) and any(strided(branch) for branch in b.branches)) for b in blocks)
 
 
 @register(Group, "a group of blocks, optionally residual with its own shortcut layers; n repeats the group")
@@ -115,6 +120,55 @@ def expand_se(b: SE, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[L
                    ctx, in_channels=shape[0], channels=shape[0], block_act=b.act)
     assert size is not None
     return squeeze_excite(name, b.kind, shape, size), shape
+
+
+def parse_branches(raw: Any, path: str, ctx: Context) -> tuple[tuple[Block, ...], ...]:
+    """At least two lists of blocks; an empty list is a branch that passes its input through."""
+    items = require_list(raw, path, ctx)
+    if len(items) < 2:
+        raise ctx.fail(path, f"expected a list of at least two branches (each a list of blocks, [] for the input itself), got {len(items)}")
+    branches = []
+    for i, item in enumerate(items):
+        where = join_path(path, i)
+        branches.append(() if require_list(item, where, ctx) == [] else parse_blocks(item, where, ctx))
+    return tuple(branches)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Concat(Block):
+    """``branches`` run on the block's input and concatenated along the channels, in the order
+    listed (the order of their layers too). With ``split: true`` the input's channels are cut
+    into as many equal parts as there are branches, the i-th branch reading the i-th part
+    (ShuffleNetV2's channel split). Every branch must keep the same H×W."""
+
+    TYPE: ClassVar[str] = "concat"
+    branches: tuple[tuple[Block, ...], ...] = field(metadata=meta(parse=parse_branches))
+    split: bool = False
+    kind: str = "concat"
+
+
+@register(Concat, "parallel branches concatenated along the channels (Fire, ShuffleNetV2, Inception); split: equal channel parts")
+def expand_concat(b: Concat, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    if len(shape) != 3:
+        raise ValueError(f"concat needs a C×H×W map, got the shape {shape}")
+    if b.n > 1 and any(strided(branch) for branch in b.branches):
+        raise ValueError("a repeated concat (n > 1) cannot contain strides: write the downsampling one once, then the repeats")
+    part = shape
+    if b.split:
+        if shape[0] % len(b.branches):
+            raise ValueError(f"split: {shape[0]} channels do not cut into {len(b.branches)} equal parts")
+        part = (shape[0] // len(b.branches), *shape[1:])
+    layers: list[LayerCost] = []
+    outs: list[Shape] = []
+    for i, branch in enumerate(b.branches):
+        new, out = run_blocks(branch, ctx, part, f"{name}.{i}")
+        if len(out) != 3:
+            raise ValueError(f"branch {i} ends flattened ({out}): only C×H×W maps concatenate along the channels")
+        layers += new
+        outs.append(out)
+    if any(o[1:] != outs[0][1:] for o in outs):
+        raise ValueError(f"the branches end at {', '.join('×'.join(map(str, o)) for o in outs)}: only maps of one H×W concatenate")
+    return layers, (sum(o[0] for o in outs), *outs[0][1:])
 
 
 def ghost_widths(out: int, ratio: int) -> tuple[int, int]:

@@ -10,9 +10,12 @@ with a comment naming the ONNX nodes it came from. Every width is written ``fixe
 The spec is then walked and compared with the graph layer by layer (MACs, params,
 BN params, traffic, element-wise ops); a spec that would count differently is never
 written. Mobile MQA (the V4 hybrids' attention) is read as an ``mqa`` block; a residual
-add outside a block wraps the blocks since its skip in a residual ``group``. What
-has no block in the vocabulary (other attention layouts, non-square kernels,
-folded-BN biases inside bottlenecks, concatenated branches) is an error naming the node.
+add outside a block wraps the blocks since its skip in a residual ``group``. Branches
+joined by a channel concatenation become a ``concat`` block (each branch's blocks; ``split``
+when they read equal channel parts of one map, ShuffleNetV2) and a channel shuffle
+(Reshape → Transpose → Reshape) a ``shuffle``. What has no block in the vocabulary
+(other attention layouts, non-square kernels, folded-BN biases inside bottlenecks,
+branches that read different maps) is an error naming the node.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any
 
 from ..ops import ACTIVATIONS, LayerCost, same_padding
 from .loader import Graph, GraphError, Node, load_graph
-from .mapping import Mapped, map_graph
+from .mapping import Mapped, contiguous, map_graph
+
+_VIEWS = ("BatchNormalization", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout")
 
 
 @dataclass
@@ -76,6 +81,8 @@ class _Reader:
         self.g = graph
         by_name = {n.name: n for n in graph.nodes}
         self.layers = [_Layer(c, by_name.get(c.name), mapped.acts.get(c.name, "none")) for c in mapped.layers]
+        self.writes = mapped.writes
+        self.grouped: set[int] = set()  # Concat nodes already read as a concat block
         self.se: dict[str, Any] | None = None
         self.channels_last = False  # between a Transpose to N×H×W×C and the one back (ConvNeXt's LayerNorm, Linear)
 
@@ -188,10 +195,28 @@ class _Reader:
 
     def block(self, i: int) -> tuple[dict[str, Any], int]:
         """The block that starts at layer ``i`` and how many layers it spans."""
-        first = self.layers[i]
         found = self.mqa(i)
         if found is not None:
             return found
+        found = self.composite(i)
+        if found is not None and self.chained(i, found[1]):
+            return found
+        return self.single(i)
+
+    def chained(self, i: int, span: int) -> bool:
+        """Every conv of layers i..i+span−1 after the first reads what a layer before it in the span wrote
+        (a pw → dw → pw run across a concatenation is no inverted residual)."""
+        written = {self.base(self.writes[x.cost.name]) for x in self.layers[i:i + 1] if x.cost.name in self.writes}
+        for layer in self.layers[i + 1:i + span]:
+            if layer.op in ("conv", "dwconv", "pwconv") and layer.node is not None and self.base(layer.node.inputs[0]) not in written:
+                return False
+            if layer.cost.name in self.writes:
+                written.add(self.base(self.writes[layer.cost.name]))
+        return True
+
+    def composite(self, i: int) -> tuple[dict[str, Any], int] | None:
+        """The multi-layer block (IR, DS, UIB, FusedIB) that starts at layer ``i``, if any."""
+        first = self.layers[i]
         # inverted residual: [pw expand, act] → dw k×k (act) → [SE] → pw project (linear) → [add]
         j = i
         expand = self.at(j, "pwconv")
@@ -264,6 +289,11 @@ class _Reader:
             if skip:
                 return {"type": "fused_ib", "k": attrs[0], "expand": round(first.c_out / first.c_in, 6), "out": project.c_out,
                         "stride": attrs[1], "act": self.act(first)}, 3
+        return None
+
+    def single(self, i: int) -> tuple[dict[str, Any], int]:
+        """The one-layer block (or SE) at layer ``i``; an error when the vocabulary has none."""
+        first = self.layers[i]
         found = self.layout_block(first)
         if found is not None:
             return found, 1
@@ -290,8 +320,8 @@ class _Reader:
                 block["act"] = self.act(first)
             return block, 1
         raise _fail(self.g, first, "no block of the spec vocabulary starts here (blocks expect bias-free convs with their BN; "
-                                   "concatenated branches, element-wise layers and residual adds whose skip is not the input of an "
-                                   "earlier block have no block yet)")
+                                   "element-wise layers, data movement other than a channel shuffle or a layout permute, and residual "
+                                   "adds whose skip is not the input of an earlier block have no block yet)")
 
     def single_conv(self, layer: _Layer) -> dict[str, Any]:
         attrs = layer.conv_attrs(self.g)
@@ -326,6 +356,10 @@ class _Reader:
         if node is None:
             return None
         shape = layer.cost.in_shape
+        if node.op == "Transpose" and len(shape) == 4 and tuple(node.attrs.get("perm", ())) == (0, 2, 1, 3, 4):
+            src = self.g.producer.get(node.inputs[0])
+            if src is not None and src.op == "Reshape" and len(self.g.shape(src.inputs[0])) == 4:
+                return {"type": "shuffle", "groups": shape[0]}  # N×C×H×W viewed as N×g×C/g×H×W, g and C/g swapped
         if node.op == "Transpose" and len(shape) == 3:
             perm = tuple(int(p) for p in node.attrs.get("perm", ()))
             if perm in ((0, 2, 3, 1), (0, 3, 1, 2)) and self.channels_last == (perm == (0, 3, 1, 2)):
@@ -372,11 +406,160 @@ class _Reader:
             block["count_include_pad"] = False  # ONNX's default; it changes values only, kept for the torch model
         return block
 
+    def base(self, tensor: str) -> str:
+        """``tensor`` seen back through views and folded norms to the tensor they view."""
+        src = self.g.producer.get(tensor)
+        while src is not None and src.op in _VIEWS:
+            tensor = src.inputs[0]
+            src = self.g.producer.get(tensor)
+        return tensor
+
+    def reads(self, tensor: str) -> tuple[str, int | None]:
+        """What a branch reads: (X, None) for a map X itself, (X, i) for the i-th equal channel part of X."""
+        tensor = self.base(tensor)
+        src = self.g.producer.get(tensor)
+        if src is None or src.op not in ("Split", "Slice") or not contiguous(self.g, src):
+            return tensor, None
+        whole, piece = self.g.shape(src.inputs[0]), self.g.shape(tensor)
+        if len(whole) != 4 or whole[2:] != piece[2:] or whole[1] % piece[1]:
+            return tensor, None
+        if src.op == "Split":
+            if any(self.g.shape(o) != piece for o in src.outputs if o):
+                return tensor, None
+            return self.base(src.inputs[0]), list(src.outputs).index(tensor)
+        starts = self.g.values.get(src.inputs[1], ())
+        axes = self.g.values.get(src.inputs[3], tuple(range(len(starts)))) if len(src.inputs) > 3 and src.inputs[3] else tuple(range(len(starts)))
+        at = [int(st) + (whole[1] if st < 0 else 0) for st, ax in zip(starts, axes) if ax in (1, -3)]
+        if len(at) != 1 or at[0] % piece[1]:
+            return tensor, None
+        return self.base(src.inputs[0]), at[0] // piece[1]
+
+    def ghost(self, concat: Node, parts: list[int | str], out: list[tuple[dict[str, Any], list[str], tuple[int, ...]]],
+              heads: list[str]) -> dict[str, Any] | None:
+        """A Ghost module: a primary conv, a cheap conv grouped per primary channel on its output, the two
+        concatenated (and sliced to ``out`` channels by a view); None when ``concat`` joins something else."""
+        if len(parts) != 2 or not all(isinstance(p, int) for p in parts) or parts[1] != parts[0] + 1:  # type: ignore[operator]
+            return None
+        (primary, _, _), (cheap, _, _) = out[parts[0]], out[parts[1]]  # type: ignore[index]
+        if primary["type"] not in ("conv", "pwconv") or cheap["type"] not in ("conv", "dwconv") or primary.get("groups", 1) != 1:
+            return None
+        if self.base(heads[parts[1]]) != self.base(self.writes.get(out[parts[0]][1][-1], "")):  # type: ignore[index]
+            return None  # the cheap conv reads the primary's output
+        p = primary["out"]
+        c = cheap.get("out", p)
+        if c % p or (cheap["type"] == "conv" and cheap.get("groups", 1) != p) or cheap.get("stride", 1) != 1:
+            return None
+        if any(b.get(key, default) != default for b in (primary, cheap) for key, default in (("bias", False), ("bn", True), ("padding", None))):
+            return None
+        if primary.get("act", "none") != cheap.get("act", "none"):
+            return None
+        ratio = 1 + c // p
+        width = p + c
+        users = [u for u in self.g.consumers.get(concat.outputs[0], []) if u.op not in ("Shape", "Size")]
+        if len(users) == 1 and users[0].op == "Slice" and contiguous(self.g, users[0]):
+            width = self.g.shape(users[0].outputs[0])[1]  # sliced to ``out``
+        if -(-width // ratio) != p:
+            return None
+        block: dict[str, Any] = {"type": "ghost", "out": width}
+        if primary["type"] == "conv":
+            block["k"] = primary["k"]
+        block["ratio"] = ratio
+        block["dw_k"] = cheap.get("k", 1)
+        if primary.get("stride", 1) != 1:
+            block["stride"] = primary["stride"]
+        block["act"] = primary.get("act", "none")
+        return block
+
+    def concat_read(self, layer: _Layer) -> Node | None:
+        """A channel Concat (a view) whose output ``layer`` reads, not yet read as a block."""
+        node = layer.node
+        for tensor in (node.inputs if node else ()):
+            if not tensor or tensor in self.g.constants:
+                continue
+            src = self.g.producer.get(self.base(tensor))
+            while src is not None and src.op in ("Split", "Slice") and contiguous(self.g, src):
+                src = self.g.producer.get(self.base(src.inputs[0]))  # a channel part of a concatenation
+            if src is not None and src.op == "Concat" and src.index not in self.grouped and contiguous(self.g, src):
+                return src
+        return None
+
+    def concat_block(self, concat: Node, out: list[tuple[dict[str, Any], list[str], tuple[int, ...]]], heads: list[str],
+                     ends: list[set[str]]) -> int:
+        """Read the blocks that compute ``concat``'s inputs as one concat block in place of them; its first index."""
+        self.grouped.add(concat.index)
+
+        def fail(why: str) -> GraphError:
+            return GraphError(f"cannot import node {concat.name!r} (Concat): {why}", file=self.g.file)
+
+        shape = self.g.shape(concat.outputs[0])
+        if len(shape) != 4 or int(concat.attrs.get("axis", 1)) not in (1, -3):
+            raise fail("only a concatenation along the channels of a map has a block (concat)")
+        parts: list[int | str] = []  # per input: the index of the block ending its branch, or the tensor passed through
+        last = -1
+        for tensor in (t for t in concat.inputs if t):
+            seen = self.sources(tensor)
+            k = next((k for k in range(len(out) - 1, last, -1) if ends[k] & seen), None)
+            parts.append(tensor if k is None else k)
+            last = k if k is not None else last
+        runs = [p for p in parts if isinstance(p, int)]
+        if not runs:
+            raise fail("no branch computes anything (a concatenation of the input with itself has no block)")
+        end = runs[-1] + 1  # blocks after it (a shortcut computed before the add reads the concatenation) stay after it
+        written = set(concat.outputs) | {u.outputs[0] for u in self.g.consumers.get(concat.outputs[0], [])
+                                         if u.op == "Slice" and contiguous(self.g, u)}  # and its channel prefix (Ghost)
+        ghost = self.ghost(concat, parts, out, heads)
+        if ghost is not None:
+            j0 = runs[0]
+            out[j0:end] = [(ghost, out[j0][1] + out[j0 + 1][1] + [concat.name], out[j0][2])]
+            heads[j0:end] = heads[j0:j0 + 1]
+            ends[j0:end] = [written]
+            return j0
+        # what each branch reads: later runs start right after the previous one; the first is found by that
+        read: list[tuple[str, int | None] | None] = []
+        for i, p in enumerate(parts):
+            if isinstance(p, str):
+                read.append(self.reads(p))
+            else:
+                prev = max((q for q in parts[:i] if isinstance(q, int)), default=None)
+                read.append(None if prev is None else self.reads(heads[prev + 1]))
+        known = [r for r in read if r is not None]
+        x = known[0][0]
+        split = known[0][1] is not None
+        first = parts.index(runs[0])
+        want = (x, first if split else None)
+        j0 = next((j for j in range(runs[0], -1, -1) if self.reads(heads[j]) == want), None)
+        if j0 is None:
+            raise fail(f"the first branch (ending at {out[runs[0]][1][-1]!r}) does not start from the map the others read")
+        read[first] = want
+        if any(r != ((x, i) if split else (x, None)) for i, r in enumerate(read)):
+            raise fail("its branches read different maps, or channel parts out of order: the concat block runs every branch on the "
+                       "same input (split: its equal channel parts, in order)")
+        if split and self.g.shape(x)[1] % len(parts):
+            raise fail("the channel parts are not equal")
+        branches: list[list[dict[str, Any]]] = []
+        names: list[str] = []
+        start = j0
+        for p in parts:
+            if isinstance(p, str):
+                branches.append([])
+                continue
+            branches.append([b for b, _, _ in out[start:p + 1]])
+            names += [n for _, ns, _ in out[start:p + 1] for n in ns]
+            start = p + 1
+        block: dict[str, Any] = {"type": "concat", "branches": branches}
+        if split:
+            block["split"] = True
+        c, *spatial = out[j0][2]
+        out[j0:end] = [(block, names + [concat.name], (c * len(parts) if split else c, *spatial))]
+        heads[j0:end] = [x]
+        ends[j0:end] = [written]
+        return j0
+
     def sources(self, tensor: str) -> set[str]:
         """``tensor`` and what it was computed from by views and folded norms alone (a block's input as a skip sees it)."""
         found = {tensor}
         src = self.g.producer.get(tensor)
-        while src is not None and src.op in ("BatchNormalization", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"):
+        while src is not None and src.op in _VIEWS:
             tensor = src.inputs[0]
             found.add(tensor)
             src = self.g.producer.get(tensor)
@@ -411,10 +594,15 @@ class _Reader:
         out: list[tuple[dict[str, Any], list[str], tuple[int, ...]]] = []
         starts: list[set[str]] = []  # per block: the tensors its input is, seen back through views and folded norms
         ends: list[set[str]] = []  # per block: the tensors its last layer's node writes
+        heads: list[str] = []  # per block: the tensor its first layer reads
         by_name = {n.name: n for n in self.g.nodes}
         i = 0
         while i < len(self.layers):
             layer = self.layers[i]
+            while (concat := self.concat_read(layer)) is not None:
+                n = len(out)
+                j = self.concat_block(concat, out, heads, ends)
+                starts[j:j + 1 + n - len(out)] = [self.sources(heads[j])]
             span_at: tuple[int, int] | None = None
             if layer.op == "add":
                 j = self.skip_start(layer, starts)
@@ -439,6 +627,7 @@ class _Reader:
                 names = [n for _, ns, _ in (short + inner if first else inner + short) for n in ns] + [layer.cost.name]
                 out[j:] = [(group, names, inner[0][2])]
                 starts[j + 1:] = []
+                heads[j + 1:] = []
                 ends[j:] = [set(layer.node.outputs) if layer.node else set()]
                 i += 1
                 continue
@@ -446,12 +635,20 @@ class _Reader:
             if self.channels_last and len(in_shape) == 3:
                 in_shape = (in_shape[2], in_shape[0], in_shape[1])  # the spec's C×H×W (for the stage headings)
             block, span = self.block(i)
+            if block["type"] == "shuffle":
+                in_shape = (in_shape[0] * in_shape[1], *in_shape[2:])  # the N×g×C/g×H×W view of a C×H×W map
             node = layer.node
             starts.append(set().union(*(self.sources(t) for t in (node.inputs[:1] if node else ()) if t)))
+            heads.append(node.inputs[0] if node and node.inputs else "")
             out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], in_shape))
-            last = by_name.get(self.layers[i + span - 1].cost.name)
-            ends.append(set(last.outputs) if last else set())
+            last_name = self.layers[i + span - 1].cost.name
+            last = by_name.get(last_name)
+            ends.append((set(last.outputs) if last else set()) | ({self.writes[last_name]} if last_name in self.writes else set()))
             i += span
+        for tensor in sorted(self.g.outputs):  # a graph that ends with a concatenation
+            src = self.g.producer.get(self.base(tensor))
+            if src is not None and src.op == "Concat" and src.index not in self.grouped and contiguous(self.g, src):
+                self.concat_block(src, out, heads, ends)
         return out
 
 
@@ -473,6 +670,10 @@ def _flow(block: dict[str, Any]) -> str:
         fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k not in ("blocks", "shortcut"))
         lists = "".join(f", {key}: [{', '.join(_flow(b) for b in block[key])}]" for key in ("blocks", "shortcut") if key in block)
         return f"{{{fields}{lists}}}"
+    if block["type"] == "concat":
+        fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items() if k != "branches")
+        branches = ", ".join(f"[{', '.join(_flow(b) for b in branch)}]" for branch in block["branches"])
+        return f"{{{fields}, branches: [{branches}]}}"
     fields = ", ".join(f"{k}: {_value(v)}" for k, v in block.items())
     return f"{{{fields}, width: fixed}}"
 

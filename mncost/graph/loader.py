@@ -81,6 +81,7 @@ class Graph:
     producer: dict[str, Node] = field(default_factory=dict)
     stored: dict[str, float] = field(default_factory=dict)  # float tensors the graph keeps quantized → bytes per element
     qdq_views: Counter[str] = field(default_factory=Counter)  # Q/DQ nodes read through by mncost.graph.quant, by op
+    values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # small constants known (slice steps, shape vectors)
 
     def shape(self, name: str) -> tuple[int, ...]:
         tensor = self.tensors.get(name)
@@ -324,7 +325,8 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
         return inferred
 
     # the nodes mapped are ``order``'s: the Constant nodes infer_folded writes live only in ``model``
-    g = infer_folded(model, [n.index for n in order], opset, infer).graph
+    inferred, values = infer_folded(model, [n.index for n in order], opset, infer)
+    g = inferred.graph
 
     tensors: dict[str, Tensor] = {}
     constants: set[str] = set()
@@ -353,7 +355,7 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     graph = Graph(
         file=name, name=g.name or path.stem, opset=opset, input_name=input_name, input_shape=in_shape, resolution=res,
         fixed_size=fixed, nodes=order, tensors=tensors, constants=constants, outputs={o.name for o in g.output},
-        stored=stored, qdq_views=qdq,
+        stored=stored, qdq_views=qdq, values={k: v.data for k, v in values.items()},
     )
     consumers: dict[str, list[Node]] = defaultdict(list)
     for node in order:

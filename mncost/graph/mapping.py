@@ -10,7 +10,10 @@
 - Squeeze-excite is found by its structure (a per-channel gate computed from the
   global pool of the very tensor it scales) and put in the ``se`` group.
 - Reshape, Flatten, Squeeze, Identity, Dropout and shape arithmetic are views: no
-  layer, no cost. Transpose, Concat, Slice, Pad, Resize (nearest)… move bytes.
+  layer, no cost; so are a Concat, Split or unit-step Slice along an axis with only
+  unit axes before it (the channels of a batch-1 map: each part is one contiguous
+  range of the buffer), as the specs count concatenation. Transpose, other Concats
+  and Slices, Pad, Resize (nearest)… move bytes.
 - Every other op is listed in ``unhandled`` with its count; nothing is dropped silently.
 - A quantized graph arrives read through as its float graph (:mod:`mncost.graph.quant`);
   each layer carries the sizes the graph stores its weights, inputs and output at.
@@ -56,6 +59,26 @@ class Mapped:
     views: Counter[str] = field(default_factory=Counter)  # op → nodes that cost nothing (views, constants)
     out_shape: Shape = ()
     acts: dict[str, str] = field(default_factory=dict)  # layer name → the activation fused into it
+    writes: dict[str, str] = field(default_factory=dict)  # layer name → the tensor it writes (the end of its fused chain)
+
+
+def contiguous(graph: Graph, node: Node) -> bool:
+    """A Concat, Split or unit-step Slice whose parts are contiguous ranges of the buffer: along one
+    axis with only unit axes before it (batch 1: the channels of an N×C×H×W map). A view."""
+    if node.op not in ("Concat", "Split", "Slice") or not node.inputs or not node.inputs[0]:
+        return False
+    shape = graph.shape(node.inputs[0])
+    if node.op == "Slice":
+        out = graph.shape(node.outputs[0])
+        axes = [a for a, (x, y) in enumerate(zip(shape, out)) if x != y]
+        steps = node.inputs[4] if len(node.inputs) > 4 else ""
+        if len(out) != len(shape) or len(axes) > 1 or (steps and set(graph.values.get(steps, (0,))) != {1}):
+            return False
+        axis = axes[0] if axes else 0
+    else:
+        axis = int(node.attrs.get("axis", 0 if node.op == "Split" else 1))
+        axis += len(shape) if axis < 0 else 0
+    return all(d == 1 for d in shape[:axis])
 
 
 def _per_image(shape: tuple[int, ...]) -> Shape:
@@ -74,6 +97,7 @@ class _Mapper(GraphView):
         self.tail: str | None = None  # the last tensor of its fused chain
         self.pending_fold: dict[str, int] = {}  # tensor → BN params to fold into the first conv that reads it
         self.acts: dict[str, str] = {}
+        self.writes: dict[str, str] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -81,6 +105,8 @@ class _Mapper(GraphView):
         if self.graph_dtypes and self.node is not None:
             layer = self.sized(layer, self.node)
         self.layers.append(layer)
+        if self.node is not None and self.node.outputs:
+            self.writes[layer.name] = self.tail or self.node.outputs[0]
 
     def sized(self, layer: LayerCost, node: Node) -> LayerCost:
         """The sizes the graph states for the layer's weights, inputs and output (quantized tensors only).
@@ -335,7 +361,7 @@ class _Mapper(GraphView):
     def move(self, node: Node) -> None:
         acts = [i for i in self.act_inputs(node) if self.g.dtype(i) in FLOAT_DTYPES | {2, 3}]
         outs = [o for o in node.outputs if o]
-        if not acts:
+        if not acts or contiguous(self.g, node):
             self.views[node.op] += 1
             return
         in_shape = _per_image(self.g.shape(acts[0]))
@@ -407,7 +433,7 @@ class _Mapper(GraphView):
             self.node, self.tail = node, None
             handler(node)
         out_shape = _per_image(self.g.shape(next(iter(sorted(self.g.outputs))))) if self.g.outputs else ()
-        return Mapped(layers=self.layers, unhandled=self.unhandled, views=self.views, out_shape=out_shape, acts=self.acts)
+        return Mapped(layers=self.layers, unhandled=self.unhandled, views=self.views, out_shape=out_shape, acts=self.acts, writes=self.writes)
 
 
 def map_graph(graph: Graph, *, graph_dtypes: bool = True) -> Mapped:

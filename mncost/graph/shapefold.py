@@ -489,8 +489,9 @@ def _to_constant(node: Any, value: Value) -> None:
     a.t.raw_data = struct.pack(f"<{len(value.data)}{code}", *value.data)  # raw_data is little-endian by definition
 
 
-def infer_folded(model: Any, order: list[int], opset: int, infer: Callable[[Any], Any]) -> Any:
-    """Shape inference of ``model``, with its shape arithmetic evaluated until nothing new is learnt.
+def infer_folded(model: Any, order: list[int], opset: int, infer: Callable[[Any], Any]) -> tuple[Any, dict[str, Value]]:
+    """Shape inference of ``model``, with its shape arithmetic evaluated until nothing new is learnt,
+    and the small values known (initializers, constants, evaluated shape arithmetic).
 
     ``order``: the indices of ``model.graph.node`` in a topological order. ``infer``: the
     model in, the inferred model out. The evaluated nodes of ``model`` become Constant nodes.
@@ -522,4 +523,4 @@ def infer_folded(model: Any, order: list[int], opset: int, infer: Callable[[Any]
         if not learnt:
             break
         inferred = infer(model)
-    return inferred
+    return inferred, values

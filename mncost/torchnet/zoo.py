@@ -12,9 +12,9 @@ from torch import nn
 
 from ..blocks import BlockContext
 from ..blocks.attention import MHSA, LiteMLA
-from ..blocks.basic import Norm
+from ..blocks.basic import Norm, Shuffle
 from ..blocks.composite import SE as SEBlock
-from ..blocks.composite import Ghost, Group, ghost_widths
+from ..blocks.composite import Concat, Ghost, Group, ghost_widths
 from ..blocks.se import BlockSE, se_size
 from .model import Add, Attention, LayerScale, SqueezeExcite, _single, apply, conv_layer
 
@@ -39,34 +39,36 @@ class ChannelNorm(nn.Module):
         return self.norm(x)
 
 
+def chain(parent: nn.Module, blocks: Any, ctx: BlockContext, cin: int) -> tuple[list[str], int]:
+    """Build ``blocks`` as children of ``parent`` named like the walker's labels (INDEX or NAME):
+    their names in order and the channels they end with."""
+    from .model import BUILDERS as ALL  # every block type, this module's included
+
+    names = []
+    channels = cin
+    for i, inner in enumerate(blocks):
+        module = ALL[inner.TYPE](inner, ctx, channels)
+        channels = int(module.out_channels)  # type: ignore[arg-type]
+        name = inner.name or str(i)
+        parent.add_module(name, module)
+        names.append(name)
+    return names, channels
+
+
 class GroupBlock(nn.Module):
     """Inner blocks as children named like the walker's labels (INDEX or NAME), an optional
     ``shortcut`` child holding the skip path's blocks, and the residual ``add``."""
 
     def __init__(self, b: Group, ctx: BlockContext, cin: int) -> None:
         super().__init__()
-        self.body = self._chain(self, b.blocks, ctx, cin)
-        self.out_channels = self._channels
+        self.body, self.out_channels = chain(self, b.blocks, ctx, cin)
         self.skip: list[str] = []
         if b.shortcut:
             self.shortcut = nn.Module()
-            self.skip = self._chain(self.shortcut, b.shortcut, ctx, cin)
+            self.skip, _ = chain(self.shortcut, b.shortcut, ctx, cin)
         self.add = Add(b.act) if b.residual else None
         self.shortcut_first = b.shortcut_first
 
-    def _chain(self, parent: nn.Module, blocks: Any, ctx: BlockContext, cin: int) -> list[str]:
-        names = []
-        channels = cin
-        for i, inner in enumerate(blocks):
-            from .model import BUILDERS as ALL  # every block type, this module's included
-
-            module = ALL[inner.TYPE](inner, ctx, channels)
-            channels = int(module.out_channels)  # type: ignore[arg-type]
-            name = inner.name or str(i)
-            parent.add_module(name, module)
-            names.append(name)
-        self._channels = channels
-        return names
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.shortcut_first:  # the walker's layer order: shortcut, then the blocks
@@ -77,6 +79,41 @@ class GroupBlock(nn.Module):
         if not self.shortcut_first:
             skip = apply(self.shortcut, self.skip, x) if self.skip else x
         return self.add(y, skip)
+
+
+class ConcatBlock(nn.Module):
+    """One child per branch (named by its index, holding the branch's blocks), run in order
+    on the input or on its equal channel parts (``split``), outputs concatenated."""
+
+    def __init__(self, b: Concat, ctx: BlockContext, cin: int) -> None:
+        super().__init__()
+        self.split = len(b.branches) if b.split else 0
+        part = cin // len(b.branches) if b.split else cin
+        self.chains: list[tuple[str, list[str]]] = []
+        channels = 0
+        for i, branch in enumerate(b.branches):
+            names, out = [], part
+            if branch:
+                holder = nn.Module()
+                names, out = chain(holder, branch, ctx, part)
+                self.add_module(str(i), holder)
+            channels += out
+            self.chains.append((str(i), names))
+        self.out_channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = torch.chunk(x, self.split, dim=1) if self.split else [x] * len(self.chains)
+        return torch.cat([apply(getattr(self, i), names, p) if names else p for (i, names), p in zip(self.chains, parts)], dim=1)
+
+
+class ChannelShuffle(nn.Module):
+    def __init__(self, b: Shuffle, cin: int) -> None:
+        super().__init__()
+        self.groups, self.out_channels = b.groups, cin
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 
 
 class GhostModule(nn.Module):
@@ -180,6 +217,8 @@ BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
     "layer_scale": lambda b, ctx, cin: _single(LayerScale(cin), cin),
     "group": GroupBlock,
     "ghost": GhostModule,
+    "concat": ConcatBlock,
+    "shuffle": lambda b, ctx, cin: ChannelShuffle(b, cin),
     "se": _se_block,
     "mhsa": MHSABlock,
     "lite_mla": LiteMLABlock,
