@@ -138,6 +138,9 @@ VALUES = {"a": vec(7, -7, 9), "b": vec(2), "m": Value(7, (2, 3), (1, 2, 3, 4, 5,
     (node("Equal", ["a", "k9"]), Value(9, (3,), (False, False, True))),
     (node("Reshape", ["m", "a"]), None),  # a target with negative sizes other than -1
     (node("Div", ["a", "zero"]), None),  # division by zero: unknown
+    (node("Transpose", ["m"], perm=[1, 0]), Value(7, (3, 2), (1, 4, 2, 5, 3, 6))),
+    (node("Transpose", ["m"]), Value(7, (3, 2), (1, 4, 2, 5, 3, 6))),  # default: the axes reversed
+    (node("Transpose", ["m"], perm=[0, 0]), None),  # not a permutation: unknown
 ])
 def test_evaluate(proto: NodeProto, expected: Value | None) -> None:
     values = {**VALUES, "zero": vec(0)}

@@ -110,3 +110,17 @@ def test_split_concat_reads_equal_channel_parts_and_shuffle_moves_the_map(tmp_pa
     assert (pw.in_shape, pw.out_shape, pw.macs, pw.act_read_elems) == ((8, 32, 32), (8, 32, 32), 8 * 8 * 1024, 8 * 1024)
     assert (shuffle.op, shuffle.in_shape, shuffle.out_shape) == ("move", (16, 32, 32), (16, 32, 32))
     assert (shuffle.macs, shuffle.elementwise_ops, shuffle.act_read_elems, shuffle.act_write_elems) == (0, 0, 16 * 1024, 16 * 1024)
+
+
+def test_layer_scale_on_a_conv_folds_gamma_into_it(tmp_path):
+    # pw 16→24 with a layer scale: the same layer, MACs and traffic as without it (a constant per-channel
+    # scale folds into the weights), plus 24 γ in bn_params beside BN's 2·24; a separate layer_scale block
+    # instead is its own element-wise layer reading and writing the 24·32·32 map
+    folded = walk(load_spec(_spec(tmp_path, "{type: pwconv, out: 24, layer_scale: true}"))).layers
+    plain = walk(load_spec(_spec(tmp_path, "{type: pwconv, out: 24}"))).layers
+    apart = walk(load_spec(_spec(tmp_path, "{type: pwconv, out: 24}\n  - {type: layer_scale}"))).layers
+    assert len(folded) == len(plain) == 2 and len(apart) == 3
+    f, p = folded[1], plain[1]
+    assert (f.macs, f.params, f.act_read_elems, f.act_write_elems) == (p.macs, p.params, 16 * 1024, 24 * 1024) == (24 * 16 * 1024, 24 * 16, 16 * 1024, 24 * 1024)
+    assert (p.bn_params, f.bn_params) == (2 * 24, 3 * 24)
+    assert (apart[2].act_read_elems, apart[2].act_write_elems, apart[2].bn_params) == (24 * 1024, 24 * 1024, 24)

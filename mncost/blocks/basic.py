@@ -31,9 +31,21 @@ def strided_conv(name: str, kind: str, shape: Shape, out: int, k: int, *, stride
     return anti_aliased(conv, name, aa, stride)
 
 
+def scaled(layer: LayerCost, b: Conv | DWConv | PWConv) -> LayerCost:
+    """``layer`` with the block's layer scale γ folded in (1 per output channel)."""
+    if not b.layer_scale:
+        return layer
+    if b.act != "none":
+        raise ValueError(f"layer_scale folds γ into a conv without an activation (this one has act: {b.act}); "
+                         "write a layer_scale block after it instead")
+    return ops.fold_affine(layer, layer.out_shape[0])
+
+
 @dataclass(frozen=True, kw_only=True)
 class Conv(Block):
-    """Standard k×k convolution (+ folded BN + activation)."""
+    """Standard k×k convolution (+ folded BN + activation). ``layer_scale``: a learned per-channel γ
+    after it (ConvNeXt, FastViT), folded into the conv like a BN (C more ``bn_params``), as a
+    runtime folds a constant per-channel scale into the weights; only without an activation."""
 
     TYPE: ClassVar[str] = "conv"
     out: int = field(metadata=meta(check=positive))
@@ -44,6 +56,7 @@ class Conv(Block):
     bias: bool = False
     bn: bool = True
     act: Activation = "none"
+    layer_scale: bool = False
     kind: str = "conv"
 
 
@@ -53,7 +66,7 @@ def expand_conv(b: Conv, ctx: BlockContext, shape: Shape, name: str) -> tuple[li
     if shape[0] % b.groups or out % b.groups:
         raise ValueError(f"groups={b.groups} must divide the input ({shape[0]}) and output ({out}) channels")
     layer = ops.conv2d(name, b.kind, shape, out, b.k, stride=b.stride, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding)
-    return [layer], layer.out_shape
+    return [scaled(layer, b)], layer.out_shape
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +80,7 @@ class DWConv(Block):
     bias: bool = False
     bn: bool = True
     act: Activation = "none"
+    layer_scale: bool = False
     kind: str = "dwconv"
 
 
@@ -74,7 +88,7 @@ class DWConv(Block):
 def expand_dwconv(b: DWConv, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
     c = shape[0]
     layer = ops.conv2d(name, b.kind, shape, c, b.k, stride=b.stride, groups=c, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding)
-    return [layer], layer.out_shape
+    return [scaled(layer, b)], layer.out_shape
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +101,7 @@ class PWConv(Block):
     bias: bool = False
     bn: bool = True
     act: Activation = "none"
+    layer_scale: bool = False
     kind: str = "pwconv"
 
 
@@ -96,7 +111,7 @@ def expand_pwconv(b: PWConv, ctx: BlockContext, shape: Shape, name: str) -> tupl
     if shape[0] % b.groups or out % b.groups:
         raise ValueError(f"groups={b.groups} must divide the input ({shape[0]}) and output ({out}) channels")
     layer = ops.conv2d(name, b.kind, shape, out, 1, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act)
-    return [layer], layer.out_shape
+    return [scaled(layer, b)], layer.out_shape
 
 
 @dataclass(frozen=True, kw_only=True)

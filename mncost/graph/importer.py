@@ -340,10 +340,14 @@ class _Reader:
             block["padding"] = pad
         if layer.bias:
             block["bias"] = True
-        if layer.cost.bn_params != (2 * layer.c_out):
-            if layer.cost.bn_params:
-                raise _fail(self.g, layer, f"its folded affine has {layer.cost.bn_params} parameters; a spec conv folds 0 or one BN ({2 * layer.c_out})")
+        folded = layer.cost.bn_params // layer.c_out if layer.cost.bn_params % layer.c_out == 0 else -1
+        if folded not in (0, 1, 2, 3) or (folded % 2 and layer.act != "none"):
+            raise _fail(self.g, layer, f"its folded affine has {layer.cost.bn_params} parameters; a spec conv folds a BN "
+                                       f"({2 * layer.c_out}), a layer scale ({layer.c_out}, without an activation), both or none")
+        if folded < 2:
             block["bn"] = False
+        if folded % 2:
+            block["layer_scale"] = True  # a per-channel γ after it (ConvNeXt, FastViT)
         if layer.act != "none":
             block["act"] = self.act(layer)
         return block
@@ -366,7 +370,8 @@ class _Reader:
                 self.channels_last = perm == (0, 2, 3, 1)
                 return {"type": "permute"}
             return None
-        if node.op == "LayerNormalization" and self.channels_last and int(node.attrs.get("axis", -1)) in (-1, 3):
+        if node.op == "LayerNormalization" and (self.channels_last and int(node.attrs.get("axis", -1)) in (-1, 3)
+                                                or (not self.channels_last and len(shape) == 3 and layer.cost.out_shape == shape)):
             block: dict[str, Any] = {"type": "norm"}
             if not layer.cost.bn_params:
                 block["affine"] = False

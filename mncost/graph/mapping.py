@@ -323,6 +323,19 @@ class _Mapper(GraphView):
                                   params=params, bn_params=bn_params, group="se" if se else ("norm" if op == "norm" else "elementwise"),
                                   act=act))
 
+    def norm(self, node: Node) -> None:
+        """Mean, variance, normalise, affine: the specs' norm convention (README, "Counting conventions");
+        a LayerNorm over the channels of an N×C×H×W map (Transposes around it) is one layer on that map."""
+        affine = sum(self.numel(i) for i in node.inputs[1:3] if i and self.const(i))
+        if node.index not in self.channel_norms:
+            self.elementwise(node, op="norm", ops_per_elem=ops.NORM_OPS_PER_ELEMENT, bn_params=affine)
+            return
+        x, out = self.channel_norms[node.index]
+        self.tail = out
+        shape = _per_image(self.g.shape(x))
+        self.emit(ops.elementwise(node.name, node.op, self.numel(x), shape, shape, op="norm", ops_per_elem=ops.NORM_OPS_PER_ELEMENT,
+                                  bn_params=affine, group="norm"))
+
     def pool(self, node: Node) -> None:
         x, out = node.inputs[0], node.outputs[0]
         in_shape, out_shape = _per_image(self.g.shape(x)), _per_image(self.g.shape(out))
@@ -380,6 +393,7 @@ class _Mapper(GraphView):
         self.mark_shape_arithmetic()
         self.find_se(frozenset(ACTIVATIONS) | ARITHMETIC | TRANSPARENT)
         self.find_attention()
+        self.find_channel_norms()
         handlers = {
             "Conv": self.conv,
             "ConvTranspose": lambda n: self.conv(n, transposed=True),
@@ -402,9 +416,7 @@ class _Mapper(GraphView):
         for op in ARITHMETIC:
             handlers.setdefault(op, lambda n: self.elementwise(n, op="eltwise"))
         for op in NORMS:
-            # mean, variance, normalise, affine: the specs' norm convention (README, "Counting conventions")
-            handlers[op] = lambda n: self.elementwise(n, op="norm", ops_per_elem=ops.NORM_OPS_PER_ELEMENT,
-                                                      bn_params=sum(self.numel(i) for i in n.inputs[1:3] if i and self.const(i)))
+            handlers[op] = self.norm
         for op in ("GlobalAveragePool", "GlobalMaxPool", "AveragePool", "MaxPool", "LpPool", *REDUCES):
             handlers[op] = self.pool
         for op in MOVES:

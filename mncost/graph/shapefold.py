@@ -341,6 +341,20 @@ def _slice(ins: Ins, attrs: Attrs, opset: int) -> Value | None:
     return _value(v.dtype, tuple(len(p) for p in picks), data)
 
 
+def _transpose(ins: Ins, attrs: Attrs) -> Value | None:
+    """The axes permuted (default: reversed), as torch's F.pad export transposes its pads pairs."""
+    if not ins or ins[0] is None:
+        return None
+    v = ins[0]
+    perm = tuple(int(p) for p in attrs.get("perm", range(len(v.dims) - 1, -1, -1)))
+    if sorted(perm) != list(range(len(v.dims))):
+        return None
+    dims = tuple(v.dims[p] for p in perm)
+    strides = _strides(v.dims)
+    data = [v.data[sum(i * strides[p] for i, p in zip(idx, perm))] for idx in itertools.product(*(range(d) for d in dims))]
+    return _value(v.dtype, dims, data)
+
+
 def _clamp(start: int, end: int, step: int, size: int) -> tuple[int | None, int | None, int]:
     """ONNX Slice bounds as a Python slice (negative indices count from the end; ends past the edge clamp)."""
     def fix(i: int, low: int, high: int) -> int:
@@ -415,6 +429,7 @@ EVALUATORS: dict[str, Callable[[Ins, Attrs], Value | None]] = {
     "Or": _cmp(lambda a, b: bool(a or b)),
     "Where": _where,
     "Range": _range,
+    "Transpose": _transpose,
 }
 _WITH_OPSET = {"Unsqueeze": _unsqueeze, "Squeeze": _squeeze, "Slice": _slice}
 

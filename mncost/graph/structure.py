@@ -23,6 +23,7 @@ class GraphView:
         self.done: set[int] = set()
         self.se_nodes: set[int] = set()
         self.attention_at: dict[int, LayerCost] = {}  # first MatMul of an attention core → its layer
+        self.channel_norms: dict[int, tuple[str, str]] = {}  # LayerNorm over NCHW channels → (its NCHW input, output)
 
     def const(self, name: str) -> bool:
         return name in self.g.constants
@@ -136,6 +137,21 @@ class GraphView:
             self.attention_at[mm.index] = layer
             for node in path[1:] + layouts:
                 self.done.add(node.index)
+
+    def find_channel_norms(self) -> None:
+        """Transpose to N×H×W×C → LayerNormalization over the last axis → Transpose back: a LayerNorm over
+        the channels of an N×C×H×W map (timm ``LayerNorm2d``), one layer like the specs' ``norm``."""
+        for node in self.g.nodes:
+            if node.op != "LayerNormalization" or int(node.attrs.get("axis", -1)) not in (-1, 3) or not node.inputs:
+                continue
+            before, after = self.g.producer.get(node.inputs[0]), self._single(node.outputs[0])
+            if (before is None or before.op != "Transpose" or tuple(before.attrs.get("perm", ())) != (0, 2, 3, 1)
+                    or self._single(node.inputs[0]) is None or len(self.g.shape(node.inputs[0])) != 4):
+                continue
+            if after is None or after.op != "Transpose" or tuple(after.attrs.get("perm", ())) != (0, 3, 1, 2):
+                continue
+            self.channel_norms[node.index] = (before.inputs[0], after.outputs[0])
+            self.done |= {before.index, after.index}
 
     def _single(self, tensor: str) -> Node | None:
         users = self.users(tensor)

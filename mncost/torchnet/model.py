@@ -268,9 +268,16 @@ def _single(module: nn.Module, out_channels: int) -> nn.Module:
     return module
 
 
+def _scaled(conv: nn.Sequential, b: Any, out: int) -> nn.Module:
+    """The conv with its layer scale γ after it (``layer_scale: true``)."""
+    if b.layer_scale:
+        conv.append(LayerScale(out))
+    return _single(conv, out)
+
+
 def _conv(b: Conv, ctx: BlockContext, cin: int) -> nn.Module:
     out = ctx.channels(b.out, b.width, cin)
-    return _single(conv_layer(cin, out, b.k, stride=b.stride, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), out)
+    return _scaled(conv_layer(cin, out, b.k, stride=b.stride, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), b, out)
 
 
 def _pool2d(b: Pool2d, ctx: BlockContext, cin: int) -> nn.Module:
@@ -283,10 +290,10 @@ def _pool2d(b: Pool2d, ctx: BlockContext, cin: int) -> nn.Module:
 BUILDERS: dict[str, Callable[[Any, BlockContext, int], nn.Module]] = {
     "conv": _conv,
     "pool2d": _pool2d,
-    "dwconv": lambda b, ctx, cin: _single(
-        conv_layer(cin, cin, b.k, stride=b.stride, groups=cin, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), cin),
-    "pwconv": lambda b, ctx, cin: _single(
-        conv_layer(cin, c := ctx.channels(b.out, b.width, cin), 1, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act), c),
+    "dwconv": lambda b, ctx, cin: _scaled(
+        conv_layer(cin, cin, b.k, stride=b.stride, groups=cin, bias=b.bias, bn=b.bn, act=b.act, padding=b.padding), b, cin),
+    "pwconv": lambda b, ctx, cin: _scaled(
+        conv_layer(cin, c := ctx.channels(b.out, b.width, cin), 1, groups=b.groups, bias=b.bias, bn=b.bn, act=b.act), b, c),
     "pool": lambda b, ctx, cin: _single(nn.AdaptiveAvgPool2d(1), cin),
     "fc": lambda b, ctx, cin: _single(FullyConnected(c := ctx.channels(b.out, b.width, cin), b.bias, b.act), c),
     "dsconv": DSBlock,
