@@ -134,10 +134,12 @@ def expand_pool(b: Pool, ctx: BlockContext, shape: Shape, name: str) -> tuple[li
 @dataclass(frozen=True, kw_only=True)
 class Pool2d(Block):
     """Local k×k pooling (``nn.AvgPool2d`` / ``nn.MaxPool2d``); ``stride`` defaults to ``k``.
-    ``count_include_pad`` changes only the values, not the counts; it is kept for the torch model."""
+    ``count_include_pad`` changes only the values, not the counts; it is kept for the torch model.
+    ``blur``: the fixed binomial k×k filter of timm's ``BlurPool2d``, depthwise with the stride and
+    its own padding ((stride − 1) + (k − 1)) // 2 (the layer ``aa: blur`` adds to a block)."""
 
     TYPE: ClassVar[str] = "pool2d"
-    mode: Literal["avg", "max"] = "avg"
+    mode: Literal["avg", "max", "blur"] = "avg"
     k: int = field(default=2, metadata=meta(check=positive))
     stride: int | None = field(default=None, metadata=meta(check=positive))
     padding: int = field(default=0, metadata=meta(check=non_negative))
@@ -146,8 +148,13 @@ class Pool2d(Block):
     kind: str = "pool"
 
 
-@register(Pool2d, "local k×k average or max pooling")
+@register(Pool2d, "local k×k average, max or blur pooling")
 def expand_pool2d(b: Pool2d, ctx: BlockContext, shape: Shape, name: str) -> tuple[list[LayerCost], Shape]:
+    if b.mode == "blur":
+        if b.padding or b.ceil_mode:
+            raise ValueError("a blur pool pads itself ((stride − 1) + (k − 1)) // 2 and has no ceil_mode: leave padding and ceil_mode out")
+        layer = ops.blur_pool(name, b.kind, shape, k=b.k, stride=b.stride or b.k)
+        return [layer], layer.out_shape
     if 2 * b.padding > b.k:
         raise ValueError(f"padding {b.padding} is more than half the {b.k}x{b.k} pool (PyTorch refuses it)")
     layer = ops.local_pool(name, b.kind, shape, mode=b.mode, k=b.k, stride=b.stride or b.k, padding=b.padding, ceil_mode=b.ceil_mode)

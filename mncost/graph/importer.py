@@ -9,7 +9,9 @@ with a comment naming the ONNX nodes it came from. Every width is written ``fixe
 
 The spec is then walked and compared with the graph layer by layer (MACs, params,
 BN params, traffic, element-wise ops); a spec that would count differently is never
-written. Mobile MQA (the V4 hybrids' attention) is read as an ``mqa`` block; a residual
+written. Mobile MQA (the V4 hybrids' attention) is read as an ``mqa`` block, multi-head
+attention over a map's tokens (FastViT) as ``mhsa``, ReLU linear attention (EfficientViT) as
+``lite_mla`` and a blur filter as a ``pool2d`` blur; a residual
 add outside a block wraps the blocks since its skip in a residual ``group``. Branches
 joined by a channel concatenation become a ``concat`` block (each branch's blocks; ``split``
 when they read equal channel parts of one map, ShuffleNetV2) and a channel shuffle
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import ops
 from ..ops import ACTIVATIONS, LayerCost, same_padding
 from .loader import Graph, GraphError, Node, load_graph
 from .mapping import Mapped, contiguous, map_graph
+from .structure import LINEAR_ATTENTION
 
 _VIEWS = ("BatchNormalization", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout")
 
@@ -193,11 +197,67 @@ class _Reader:
             block["skip"] = False
         return block, j + 2 + n_add - i
 
+    def mhsa(self, i: int) -> tuple[dict[str, Any], int] | None:
+        """Multi-head self-attention at ``i`` (FastViT): a token linear QKV C → 3C (a BN pre-norm folded in) →
+        an attention core of C / head_dim heads, a K and V per head → a token linear C → C."""
+        qkv, core, proj = self.at(i, "fc"), self.at(i + 1, "attention"), self.at(i + 2, "fc")
+        if qkv is None or core is None or proj is None or core.cost.kind == LINEAR_ATTENTION or len(qkv.cost.in_shape) != 2:
+            return None
+        tokens, c = qkv.cost.in_shape
+        heads, q_len, head_dim = core.cost.in_shape
+        if heads * head_dim != c or q_len != tokens or qkv.cost.out_shape != (tokens, 3 * c) or proj.cost.in_shape != (tokens, c) \
+                or proj.cost.out_shape != (tokens, c) or qkv.act != "none" or proj.act != "none":
+            return None
+        block: dict[str, Any] = {"type": "mhsa", "head_dim": head_dim}
+        if qkv.cost.params == 3 * c * c + 3 * c:
+            block["qkv_bias"] = True
+        if proj.cost.params == c * c:
+            block["proj_bias"] = False
+        if qkv.cost.bn_params == 2 * c:
+            block["norm"] = "batchnorm"
+        elif qkv.cost.bn_params or proj.cost.bn_params:
+            raise _fail(self.g, qkv, f"a multi-head attention whose projections fold {qkv.cost.bn_params + proj.cost.bn_params} norm "
+                                     f"parameters has no block (mhsa folds a BatchNorm pre-norm, 2·{c}, into the QKV projection)")
+        return block, 3
+
+    def lite_mla(self, i: int) -> tuple[dict[str, Any], int] | None:
+        """EfficientViT's LiteMLA at ``i``: 1×1 QKV conv C → 3·T → per scale k a k×k depthwise conv and a 1×1
+        conv grouped per head → ReLU linear attention → 1×1 projection (+BN)."""
+        qkv = self.at(i, "pwconv")
+        core_at = next((j for j in range(i + 1, min(i + 12, len(self.layers))) if self.layers[j].op == "attention"), None)
+        if qkv is None or core_at is None or self.layers[core_at].cost.kind != LINEAR_ATTENTION:
+            return None
+        if not self.plain(qkv, bn=False, act=False, dw=False) or qkv.conv_attrs(self.g)[3] != 1:  # type: ignore[index]
+            return None
+        core = self.layers[core_at]
+        heads_total, _, head_dim = core.cost.in_shape
+        total = qkv.c_out // 3
+        heads = total // head_dim
+        scales = []
+        j = i + 1
+        while j + 1 < core_at:
+            dw, pw = self.at(j, "dwconv"), self.at(j + 1, "pwconv")
+            dw_attrs = self.plain(dw, bn=False, act=False, dw=True) if dw is not None else None
+            pw_attrs = pw.conv_attrs(self.g) if pw is not None else None
+            if dw_attrs is None or pw_attrs is None or pw.bias or pw.bn or pw.act != "none" or pw_attrs[3] != 3 * heads:  # type: ignore[union-attr]
+                return None
+            if dw.c_in != qkv.c_out or pw.c_out != qkv.c_out:  # type: ignore[union-attr]
+                return None
+            scales.append(dw_attrs[0])
+            j += 2
+        proj = self.at(core_at + 1, "pwconv")
+        if j != core_at or proj is None or heads_total != (1 + len(scales)) * heads or qkv.c_out != 3 * heads * head_dim:
+            return None
+        if not self.plain(proj, act=False, dw=False) or proj.c_in != heads_total * head_dim:
+            return None
+        return {"type": "lite_mla", "out": proj.c_out, "head_dim": head_dim, "scales": scales}, core_at + 2 - i
+
     def block(self, i: int) -> tuple[dict[str, Any], int]:
         """The block that starts at layer ``i`` and how many layers it spans."""
-        found = self.mqa(i)
-        if found is not None:
-            return found
+        for attention in (self.mqa, self.mhsa, self.lite_mla):
+            found = attention(i)
+            if found is not None:
+                return found
         found = self.composite(i)
         if found is not None and self.chained(i, found[1]):
             return found
@@ -302,6 +362,8 @@ class _Reader:
                                        "downsampling) has no block; analyze the .onnx file itself")
         if first.op in ("conv", "dwconv", "pwconv"):
             return self.single_conv(first), 1
+        if first.op == "blur":
+            return self.blur_pool(first), 1
         if first.op == "pool" and first.node is not None and first.node.op in ("GlobalAveragePool", "ReduceMean") and first.cost.group != "se":
             return {"type": "pool"}, 1
         if first.op == "pool" and first.cost.group == "se":
@@ -371,7 +433,7 @@ class _Reader:
                 return {"type": "permute"}
             return None
         if node.op == "LayerNormalization" and (self.channels_last and int(node.attrs.get("axis", -1)) in (-1, 3)
-                                                or (not self.channels_last and len(shape) == 3 and layer.cost.out_shape == shape)):
+                                                or (not self.channels_last and len(shape) in (1, 3) and layer.cost.out_shape == shape)):
             block: dict[str, Any] = {"type": "norm"}
             if not layer.cost.bn_params:
                 block["affine"] = False
@@ -388,6 +450,18 @@ class _Reader:
                 and layer.cost.bn_params == shape[0] and len([i for i in node.inputs if i and i not in self.g.constants]) == 1):
             return {"type": "layer_scale"}
         return None
+
+    def blur_pool(self, layer: _Layer) -> dict[str, Any]:
+        """A depthwise conv by the fixed binomial filter as the spec's ``pool2d`` blur (its padding is the blur pool's)."""
+        node = layer.node
+        assert node is not None
+        k = int(self.g.shape(node.inputs[1])[2])
+        strides = tuple(int(s) for s in node.attrs.get("strides", (1, 1)))
+        stride = strides[0]
+        want = ops.blur_pool(layer.cost.name, "pool", layer.cost.in_shape, k=k, stride=stride).out_shape if len(set(strides)) == 1 else None
+        if want != layer.cost.out_shape:
+            raise _fail(self.g, layer, "a blur filter whose padding is not the blur pool's ((stride − 1) + (k − 1)) // 2 has no spec block")
+        return {"type": "pool2d", "mode": "blur", "k": k, "stride": stride}
 
     def local_pool(self, layer: _Layer) -> dict[str, Any]:
         """A MaxPool / AveragePool as the spec's ``pool2d`` (square window, equal strides, symmetric pads)."""
@@ -410,6 +484,13 @@ class _Reader:
         if node.op == "AveragePool" and not node.attrs.get("count_include_pad", 0):
             block["count_include_pad"] = False  # ONNX's default; it changes values only, kept for the torch model
         return block
+
+    def token_map(self, layer: _Layer) -> str:
+        """The N×C×H×W map a token linear reads (through its flatten and transpose)."""
+        tensor = layer.node.inputs[0] if layer.node else ""
+        while (src := self.g.producer.get(tensor)) is not None and src.op in ("Transpose", "Flatten", "Reshape"):
+            tensor = src.inputs[0]
+        return tensor
 
     def base(self, tensor: str) -> str:
         """``tensor`` seen back through views and folded norms to the tensor they view."""
@@ -640,11 +721,14 @@ class _Reader:
             if self.channels_last and len(in_shape) == 3:
                 in_shape = (in_shape[2], in_shape[0], in_shape[1])  # the spec's C×H×W (for the stage headings)
             block, span = self.block(i)
+            reads: tuple[str, ...] = layer.node.inputs[:1] if layer.node else ()
+            if block["type"] == "mhsa":
+                reads = (self.token_map(layer),)
+                in_shape = tuple(self.g.shape(reads[0])[1:])
             if block["type"] == "shuffle":
                 in_shape = (in_shape[0] * in_shape[1], *in_shape[2:])  # the N×g×C/g×H×W view of a C×H×W map
-            node = layer.node
-            starts.append(set().union(*(self.sources(t) for t in (node.inputs[:1] if node else ()) if t)))
-            heads.append(node.inputs[0] if node and node.inputs else "")
+            starts.append(set().union(*(self.sources(t) for t in reads if t)))
+            heads.append(reads[0] if reads else "")
             out.append((block, [layer.cost.name for layer in self.layers[i:i + span]], in_shape))
             last_name = self.layers[i + span - 1].cost.name
             last = by_name.get(last_name)

@@ -9,7 +9,9 @@ never decoded: counting needs only their shapes and dtypes.
 
 from __future__ import annotations
 
+import math
 import os
+import struct
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +84,7 @@ class Graph:
     stored: dict[str, float] = field(default_factory=dict)  # float tensors the graph keeps quantized → bytes per element
     qdq_views: Counter[str] = field(default_factory=Counter)  # Q/DQ nodes read through by mncost.graph.quant, by op
     values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # small constants known (slice steps, shape vectors)
+    blur_filters: set[str] = field(default_factory=set)  # initializers that are a fixed binomial blur filter
 
     def shape(self, name: str) -> tuple[int, ...]:
         tensor = self.tensors.get(name)
@@ -234,6 +237,27 @@ def _fix_input(model: Any, name: str, resolution: int | None) -> tuple[str, tupl
     return value.name, (int(channels.dim_value), res, res), res, fixed
 
 
+def _blur_filters(model: Any) -> set[str]:
+    """Initializers that are a fixed binomial blur filter (C×1×k×k, the same [1 2 1]ᵀ[1 2 1]/16 kernel, or its
+    k×k kin, on every channel: timm's ``BlurPool2d`` buffer): a filter fixed by the architecture, not learned, so
+    the depthwise conv reading it is a blur pool with no parameters. Read from float32 weights stored in the file."""
+    found = set()
+    for init in model.graph.initializer:
+        dims = tuple(int(d) for d in init.dims)
+        if init.data_type != 1 or init.data_location == 1 or len(dims) != 4 or dims[1] != 1 or dims[2] != dims[3] or dims[2] not in (3, 5, 7):
+            continue
+        k = dims[2]
+        n = dims[0] * k * k
+        data = struct.unpack(f"<{n}f", init.raw_data) if len(init.raw_data) == 4 * n else tuple(init.float_data)
+        if len(data) != n:
+            continue
+        row = [math.comb(k - 1, i) / 2 ** (k - 1) for i in range(k)]
+        kernel = [a * b for a in row for b in row]
+        if all(abs(data[j] - kernel[j % (k * k)]) <= 1e-6 for j in range(n)):
+            found.add(init.name)
+    return found
+
+
 def _strip_weights(model: Any) -> None:
     """Shape inference needs initializer shapes, and values only of small ones (shape vectors)."""
     for init in model.graph.initializer:
@@ -310,6 +334,7 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     except ValueError as exc:
         raise GraphError(str(exc), file=name) from None
     order = _topological(_nodes(model.graph), {input_name} | {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}, name)
+    blur = _blur_filters(model)
     _strip_weights(model)
     if not fixed or rewritten:
         del model.graph.value_info[:]  # shapes inferred for another size (or types before the rewrite) would contradict the new ones
@@ -355,7 +380,7 @@ def load_graph(path: str | Path, resolution: int | None = None) -> Graph:
     graph = Graph(
         file=name, name=g.name or path.stem, opset=opset, input_name=input_name, input_shape=in_shape, resolution=res,
         fixed_size=fixed, nodes=order, tensors=tensors, constants=constants, outputs={o.name for o in g.output},
-        stored=stored, qdq_views=qdq, values={k: v.data for k, v in values.items()},
+        stored=stored, qdq_views=qdq, values={k: v.data for k, v in values.items()}, blur_filters=blur,
     )
     consumers: dict[str, list[Node]] = defaultdict(list)
     for node in order:

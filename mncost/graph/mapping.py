@@ -211,6 +211,10 @@ class _Mapper(GraphView):
         out = node.outputs[0]
         tail, folded, act = self.fuse(node, out)
         folded += self.pending_fold.pop(x, 0)
+        pads = node.attrs.get("pads", (0, 0, 0, 0))
+        if node.index in self.conv_pads:
+            x, p = self.conv_pads[node.index]
+            pads = (p,) * 4
         in_shape = _per_image(self.g.shape(x))
         out_shape = _per_image(self.g.shape(tail))
         w_shape = self.g.shape(w)
@@ -218,7 +222,6 @@ class _Mapper(GraphView):
         se = node.index in self.se_nodes
         layer = None
         strides = node.attrs.get("strides", (1, 1))
-        pads = node.attrs.get("pads", (0, 0, 0, 0))
         dilations = node.attrs.get("dilations", (1, 1))
         if (not transposed and len(w_shape) == 4 and w_shape[2] == w_shape[3] and len(set(strides)) == 1 and len(set(pads)) == 1
                 and set(dilations) == {1} and node.attrs.get("auto_pad", "NOTSET") == "NOTSET" and len(in_shape) == 3):
@@ -231,6 +234,8 @@ class _Mapper(GraphView):
             layer = ops.conv_from_graph(node.name, node.op, in_shape, out_shape, w_shape, groups=groups, bias=bool(b), act=act,
                                         transposed=transposed, op="se_fc" if se else None, group="se" if se else None)
         self.acts[node.name] = act
+        if w in self.g.blur_filters and groups == in_shape[0] == w_shape[0] and not b and not folded and act == "none":
+            layer = replace(layer, op="blur", params=0)  # a fixed filter: a blur pool, as the specs' aa: blur
         self.emit(ops.fold_affine(layer, folded) if folded else layer)
 
     def gemm(self, node: Node) -> None:
@@ -276,6 +281,8 @@ class _Mapper(GraphView):
         else:
             layer = ops.matmul(node.name, node.op, _per_image(a_shape), self.g.shape(b) if weight else _per_image(self.g.shape(b)),
                                _per_image(self.g.shape(tail)), weight=weight, bias=bias, act=act)
+        if weight and a in self.pending_fold:
+            layer = replace(layer, bn_params=layer.bn_params + self.pending_fold.pop(a))
         self.emit(layer)
 
     def batchnorm(self, node: Node) -> None:
@@ -284,6 +291,10 @@ class _Mapper(GraphView):
         users = self.users(out)
         if users and out not in self.g.outputs and all(u.op in ("Conv", "ConvTranspose") and u.inputs[0] == out for u in users):
             self.pending_fold[out] = self.pending_fold.get(out, 0) + params  # a pre-norm: folds into the convs it feeds
+            return
+        if out in self.token_inputs and len(users) == 1 and out not in self.g.outputs:
+            into = self.token_inputs[out]  # a pre-norm of a token linear (FastViT's attention): folds into it
+            self.pending_fold[into] = self.pending_fold.get(into, 0) + params
             return
         self.elementwise(node, op="norm", bn_params=params)
 
@@ -393,7 +404,10 @@ class _Mapper(GraphView):
         self.mark_shape_arithmetic()
         self.find_se(frozenset(ACTIVATIONS) | ARITHMETIC | TRANSPARENT)
         self.find_attention()
+        self.find_linear_attention()
         self.find_channel_norms()
+        self.find_token_linears()
+        self.find_conv_pads()
         handlers = {
             "Conv": self.conv,
             "ConvTranspose": lambda n: self.conv(n, transposed=True),

@@ -282,6 +282,8 @@ def _conv(b: Conv, ctx: BlockContext, cin: int) -> nn.Module:
 
 def _pool2d(b: Pool2d, ctx: BlockContext, cin: int) -> nn.Module:
     stride = b.stride or b.k
+    if b.mode == "blur":
+        return _single(BlurPool(cin, b.k, stride), cin)
     if b.mode == "max":
         return _single(nn.MaxPool2d(b.k, stride, b.padding, ceil_mode=b.ceil_mode), cin)
     return _single(nn.AvgPool2d(b.k, stride, b.padding, ceil_mode=b.ceil_mode, count_include_pad=b.count_include_pad), cin)
