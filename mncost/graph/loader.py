@@ -13,6 +13,7 @@ import math
 import os
 import struct
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,12 +249,18 @@ def _blur_filters(model: Any) -> set[str]:
             continue
         k = dims[2]
         n = dims[0] * k * k
-        data = struct.unpack(f"<{n}f", init.raw_data) if len(init.raw_data) == 4 * n else tuple(init.float_data)
-        if len(data) != n:
+        raw = init.raw_data
+        if len(raw) != 4 * n and len(init.float_data) != n:
             continue
         row = [math.comb(k - 1, i) / 2 ** (k - 1) for i in range(k)]
         kernel = [a * b for a in row for b in row]
-        if all(abs(data[j] - kernel[j % (k * k)]) <= 1e-6 for j in range(n)):
+
+        def binomial(values: Sequence[float]) -> bool:
+            return all(abs(x - kernel[j % (k * k)]) <= 1e-6 for j, x in enumerate(values))
+
+        # a learned filter already differs in its first channel: only a blur is unpacked whole
+        first = struct.unpack_from(f"<{k * k}f", raw) if raw else tuple(init.float_data[:k * k])
+        if binomial(first) and binomial(struct.unpack(f"<{n}f", raw) if raw else init.float_data):
             found.add(init.name)
     return found
 

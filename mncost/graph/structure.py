@@ -151,16 +151,12 @@ class GraphView:
             if kv.op != "MatMul" or len(self.act_inputs(kv)) != 2 or kv.index in self.done:
                 continue
             kt, pad = self.g.producer.get(kv.inputs[0]), self.g.producer.get(kv.inputs[1])
-            if kt is None or kt.op != "Transpose" or tuple(kt.attrs.get("perm", ())) != (0, 1, 3, 2) or pad is None or pad.op != "Pad":
+            if not _transposes(kt, (0, 1, 3, 2)) or self._pad_of(pad) != ((0, 0, 0, 0, 0, 0, 0, 1), 1.0):
                 continue
-            relu_k = self.g.producer.get(kt.inputs[0])
-            amounts = self.g.values.get(pad.inputs[1]) if len(pad.inputs) > 1 else None
-            one = self.g.values.get(pad.inputs[2]) if len(pad.inputs) > 2 and pad.inputs[2] else None
-            if relu_k is None or relu_k.op != "Relu" or amounts is None or one is None or tuple(one) != (1.0,) or len(amounts) != 8:
-                continue
-            if tuple(amounts) != (0, 0, 0, 0, 0, 0, 0, 1) or self._single(kv.outputs[0]) is None:
-                continue
+            relu_k = self.g.producer.get(kt.inputs[0])  # type: ignore[union-attr]
             qkv = self._single(kv.outputs[0])
+            if relu_k is None or relu_k.op != "Relu":
+                continue
             relu_q = self.g.producer.get(qkv.inputs[0]) if qkv is not None else None
             if qkv is None or qkv.op != "MatMul" or qkv.inputs[1] != kv.outputs[0] or relu_q is None or relu_q.op != "Relu":
                 continue
@@ -198,10 +194,9 @@ class GraphView:
             if node.op != "LayerNormalization" or int(node.attrs.get("axis", -1)) not in (-1, 3) or not node.inputs:
                 continue
             before, after = self.g.producer.get(node.inputs[0]), self._single(node.outputs[0])
-            if (before is None or before.op != "Transpose" or tuple(before.attrs.get("perm", ())) != (0, 2, 3, 1)
-                    or self._single(node.inputs[0]) is None or len(self.g.shape(node.inputs[0])) != 4):
+            if not _transposes(before, (0, 2, 3, 1)) or self._single(node.inputs[0]) is None or len(self.g.shape(node.inputs[0])) != 4:
                 continue
-            if after is None or after.op != "Transpose" or tuple(after.attrs.get("perm", ())) != (0, 3, 1, 2):
+            if not _transposes(after, (0, 3, 1, 2)):
                 continue
             self.channel_norms[node.index] = (before.inputs[0], after.outputs[0])
             self.done |= {before.index, after.index}
@@ -217,8 +212,7 @@ class GraphView:
                 continue
             into = self.g.producer.get(mm.inputs[0])
             flat = self.g.producer.get(into.inputs[0]) if into is not None and into.inputs else None
-            if (into is not None and into.op == "Transpose" and tuple(into.attrs.get("perm", ())) == (0, 2, 1) and self._single(mm.inputs[0])
-                    and flat is not None and flat.op in ("Flatten", "Reshape") and self._single(into.inputs[0])):
+            if (_transposes(into, (0, 2, 1)) and self._single(mm.inputs[0]) and flat is not None and flat.op in ("Flatten", "Reshape") and self._single(into.inputs[0])):
                 n, c, h, w = (self.g.shape(flat.inputs[0]) + (0, 0, 0, 0))[:4]
                 if len(self.g.shape(flat.inputs[0])) == 4 and self.g.shape(into.inputs[0]) == (n, c, h * w):
                     self.done.add(into.index)
@@ -228,7 +222,7 @@ class GraphView:
             if back is not None and back.op == "Add" and len(self.act_inputs(back)) == 1:
                 t = back.outputs[0]
                 back = self._single(t)
-            if back is None or back.op != "Transpose" or tuple(back.attrs.get("perm", ())) != (0, 2, 1):
+            if not _transposes(back, (0, 2, 1)):
                 continue
             to_map = self._single(back.outputs[0])
             if to_map is not None and to_map.op == "Reshape" and len(self.g.shape(to_map.outputs[0])) == 4:
@@ -238,19 +232,27 @@ class GraphView:
         """A zero Pad of H and W (the same on every side) read only by a Conv without padding of its own is that
         conv's padding, as runtimes fuse it (onnxruntime's pad fusion; timm's ``BlurPool2d`` pads this way)."""
         for pad in self.g.nodes:
-            if pad.op != "Pad" or pad.attrs.get("mode", "constant") != "constant" or len(pad.inputs) < 2:
+            padded = self._pad_of(pad)
+            if padded is None or padded[1] != 0:
                 continue
             conv = self._single(pad.outputs[0])
             if conv is None or conv.op != "Conv" or conv.inputs[0] != pad.outputs[0] or any(conv.attrs.get("pads", (0,))):
                 continue
-            amounts = self.g.values.get(pad.inputs[1])
-            value = self.g.values.get(pad.inputs[2]) if len(pad.inputs) > 2 and pad.inputs[2] else (0,)
-            if amounts is None or value is None or len(value) != 1 or value[0] != 0 or len(amounts) != 8 or len(pad.inputs) > 3:
-                continue
+            amounts = padded[0]
             if any(amounts[i] for i in (0, 1, 4, 5)) or len({amounts[i] for i in (2, 3, 6, 7)}) != 1:
                 continue
             self.conv_pads[conv.index] = (pad.inputs[0], int(amounts[2]))
             self.done.add(pad.index)
+
+    def _pad_of(self, node: Node | None) -> tuple[tuple[int, ...], float] | None:
+        """A constant-mode Pad of a 4-D tensor with known amounts (all axes, no ``axes`` input): (amounts, fill value)."""
+        if node is None or node.op != "Pad" or node.attrs.get("mode", "constant") != "constant" or not 2 <= len(node.inputs) <= 3:
+            return None
+        amounts = self.g.values.get(node.inputs[1])
+        value = self.g.values.get(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else (0,)
+        if amounts is None or value is None or len(value) != 1 or len(amounts) != 8:
+            return None
+        return tuple(int(a) for a in amounts), value[0]
 
     def _single(self, tensor: str) -> Node | None:
         users = self.users(tensor)
@@ -318,3 +320,8 @@ class GraphView:
             tensor = src.inputs[0]
             if src.op in ("Gather", "Slice", "Split"):
                 return found  # Q, K or V picked out of the fused QKV tensor: the chain starts there
+
+
+def _transposes(node: Node | None, perm: tuple[int, ...]) -> bool:
+    """``node`` is a Transpose by ``perm``."""
+    return node is not None and node.op == "Transpose" and tuple(node.attrs.get("perm", ())) == perm
