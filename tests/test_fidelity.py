@@ -337,6 +337,21 @@ def test_candidate_terms_follow_the_architectures_only(int8_set):
     assert F.max_params(4) == 2 and F.max_params(10) == 4 and F.max_params(20) == 7
 
 
+def test_a_group_seen_in_one_family_only_is_no_candidate(int8_set):
+    # families come from the specs' `family`; the rule counts families among the training rows
+    design = F.Design.of(int8_set)
+    fam = [int8_set.family_of(i) for i in range(10)]
+    assert fam[0] == fam[1] == "MobileNetV1" and fam[6] == fam[7] == fam[8] == "MobileNetV4"
+    depthwise = design.has_group("depthwise")
+    assert depthwise[[2, 3, 6, 7]].all()
+    # three networks with depthwise layers, all MobileNetV4: one family, no slowdown
+    assert "slow:depthwise" not in F.candidate_terms(design, [6, 7, 8])
+    # the same count from two families: a candidate
+    assert "slow:depthwise" in F.candidate_terms(design, [3, 6, 7])
+    # networks without families (hand-built sets) are each their own family
+    assert one_layer_networks([1e6, 2e6]).family_of(1) == "n1"
+
+
 def test_score_by_hand():
     s = F.score(np.array([1.1, 1.8, 3.0, 5.0]), np.array([1.0, 2.0, 4.0, 3.0]))
     assert s.spearman == pytest.approx(0.8)  # ranks 1,2,3,4 vs 1,2,4,3: 1 − 6·2/(4·15)

@@ -454,7 +454,7 @@ def evaluate(net: NetworkSet | Design, latency_s: np.ndarray, variant: Variant) 
 
 
 
-_SELECT_NAMES = ("MIN_GAIN", "MIN_GROUP_NETWORKS", "Selection", "Selector", "candidate_terms", "fast_loo_predictions",
+_SELECT_NAMES = ("MIN_GAIN", "MIN_GROUP_FAMILIES", "MIN_GROUP_NETWORKS", "Selection", "Selector", "candidate_terms", "fast_loo_predictions",
                  "fold_prediction", "max_params", "nested_selection")
 
 

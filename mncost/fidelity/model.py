@@ -54,6 +54,10 @@ class NetworkSet:
     activation_dtype: str
     act_class: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # int64 index into ACT_CLASSES (empty: none)
     out_elems: np.ndarray = field(default_factory=lambda: np.zeros(0))  # output elements (× batch)
+    families: tuple[str, ...] = ()  # each network's architecture family (the spec's ``family``, else its name); () = each its own
+
+    def family_of(self, index: int) -> str:
+        return self.families[index] if self.families else self.names[index]
 
     @property
     def n_networks(self) -> int:
@@ -123,6 +127,7 @@ def build_network_set(
         activation_dtype=activation_dtype,
         act_class=np.asarray(cols["a"], dtype=np.int64),
         out_elems=np.asarray(cols["oe"], dtype=np.float64),
+        families=tuple(w.spec.family or w.spec.name for w in walks),
     )
 
 
