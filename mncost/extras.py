@@ -19,6 +19,7 @@ INSTALL = {
     "scipy": FIT,
     "onnx": "pip install 'mncost[onnx]'",
     "onnxruntime": "pip install 'mncost[bench]'",
+    "litert_torch": "pip install torch==2.13.0 && pip install 'mncost[litert]'",
     "matplotlib": "pip install matplotlib",
 }
 

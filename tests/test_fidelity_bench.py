@@ -58,7 +58,67 @@ def test_noise_check_warns_and_refuses(capsys):
 
 def test_bench_refuses_int8_on_torch(capsys):
     code, _, err = run_cli(capsys, "bench", "v2", "--dtype", "int8")
-    assert code == 2 and err.splitlines() == ["error: --dtype is fp32 or int8, and int8 needs --runtime onnxruntime"]
+    assert code == 2 and err.splitlines() == ["error: --dtype is fp32 or int8, and int8 needs --runtime onnxruntime or litert"]
+
+
+def test_bench_names_its_runtimes(capsys):
+    code, _, err = run_cli(capsys, "bench", "v2", "--runtime", "tflite")
+    assert code == 2 and err.splitlines() == ["error: --runtime must be one of torch, onnxruntime, litert, got 'tflite'"]
+
+
+def test_litert_input_quantization_by_hand():
+    import numpy as np
+
+    from mncost.fidelity.litert_bench import quantized_input
+
+    x = np.array([-1.0, -0.06, 0.0, 0.049, 0.051, 10.0])
+    # scale 0.1, zero point -3: round(x / 0.1) − 3, clipped to int8
+    got = quantized_input(x, {"dtype": np.int8, "quantization": (0.1, -3)})
+    assert got.dtype == np.int8 and got.tolist() == [-13, -4, -3, -3, -2, 97]
+    assert quantized_input(np.array([1e4]), {"dtype": np.int8, "quantization": (0.1, 0)}).tolist() == [127]
+    same = quantized_input(x, {"dtype": np.float32, "quantization": (0.0, 0)})
+    assert same.dtype == np.float32 and same.tolist() == pytest.approx(x.tolist())
+
+
+litert_needed = pytest.mark.skipif(importlib.util.find_spec("litert_torch") is None or importlib.util.find_spec("torch") is None,
+                                   reason="litert extra not installed (CI does not install it: jax and transformers, ~1.5 GB)")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("litert_torch") is not None, reason="litert extra installed")
+def test_litert_missing_is_one_line(capsys):
+    pytest.importorskip("torch")
+    code, out, err = run_cli(capsys, "bench", "v1", "--runtime", "litert", "--hw", "cpu", "--quick")
+    assert code == 2 and out == ""
+    assert err.splitlines() == ["error: --runtime litert needs litert_torch and ai_edge_litert and ai_edge_quantizer: "
+                                "pip install torch==2.13.0 && pip install 'mncost[litert]'"]
+
+
+@litert_needed
+@pytest.mark.parametrize("dtype", ["fp32", "int8"])
+def test_litert_bench_quick(dtype, tmp_path):
+    import mncost
+    from mncost.fidelity.bench import build_net
+    from mncost.fidelity.litert_bench import _litert, bench_litert, convert_fp32, quantize_int8
+
+    result = bench_litert("v1", alpha=0.25, resolution=32, dtype=dtype, quick=True, hw=mncost.load_hardware("cpu"))
+    assert result.runtime == "litert" and result.dtype == dtype and result.threads == 1 and result.runs == 3
+    assert result.latency_s > 0 and result.predicted_s == pytest.approx(mncost.analyze("v1", "cpu", alpha=0.25, resolution=32).totals.latency_s, rel=1e-9)
+    assert "litert" in result.measurement().source
+    # the int8 model is full-integer: every conv and the classifier read and write int8 tensors
+    net, x = build_net(mncost.load_spec("v1"), alpha=0.25, resolution=32, width_rule="timm")
+    convert_fp32(net, x, tmp_path / "m.tflite")
+    path = tmp_path / "m.tflite"
+    if dtype == "int8":
+        quantize_int8(path, tmp_path / "q.tflite", 2)
+        path = tmp_path / "q.tflite"
+    _, interpreter, _ = _litert()
+    it = interpreter.Interpreter(model_path=str(path), experimental_op_resolver_type=interpreter.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    tensors = {t["index"]: t for t in it.get_tensor_details()}
+    ops = [(op["op_name"], tensors[op["inputs"][0]]["dtype"].__name__, tensors[op["outputs"][0]]["dtype"].__name__) for op in it._get_ops_details()]
+    heavy = [o for o in ops if o[0] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
+    assert len([o for o in heavy if o[0] != "FULLY_CONNECTED"]) == 27  # v1: stem + 13 × (depthwise, pointwise)
+    want = "int8" if dtype == "int8" else "float32"
+    assert all(o[1] == o[2] == want for o in heavy), ops
 
 
 ort_needed = pytest.mark.skipif(

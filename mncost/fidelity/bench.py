@@ -200,6 +200,19 @@ def refined_prediction(w: Any, hw: HardwareProfile | ModelParams | None) -> floa
     return walk_latency_s(w.layers, hw).refined_latency_s
 
 
+def runtime_result(model: str, w: Any, timing: Any, *, runtime: str, dtype: str, threads: int,
+                   hw: HardwareProfile | ModelParams | None) -> BenchResult:
+    """A deployment runtime's measurement (whole network only, no per-layer times) with ``hw``'s predictions."""
+    predicted = _predicted_layer_times(w, hw)
+    return BenchResult(
+        model=str(model), alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule, threads=threads,
+        runs=len(timing.samples), latency_s=timing.median_s, latency_iqr_s=timing.iqr_s, latency_min_s=timing.min_s,
+        predicted_s=float(sum(predicted)),
+        layers=tuple(LayerBench(layer.name, layer.op, math.nan, float(t)) for layer, t in zip(w.layers, predicted)),
+        unmatched=(), runtime=runtime, dtype=dtype, refined_predicted_s=refined_prediction(w, hw),
+    )
+
+
 def _predicted_layer_times(w: Any, hw: HardwareProfile | ModelParams | None) -> list[float]:
     if hw is None:
         return [math.nan] * len(w.layers)
@@ -242,7 +255,8 @@ def bench_all(
 ) -> list[Measurement]:
     """Benchmark each (model, α, resolution, width rule) of ``grid``: rows for ``fit`` (total latency only).
 
-    ``runtime`` "onnxruntime" measures with :func:`mncost.fidelity.onnx_bench.bench_onnx` (fp32 or int8).
+    ``runtime`` "onnxruntime" measures with :func:`mncost.fidelity.onnx_bench.bench_onnx`, "litert" with
+    :func:`mncost.fidelity.litert_bench.bench_litert` (fp32 or int8).
     """
     if quick:
         grid, warmup, runs, max_runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3, 3
@@ -254,7 +268,7 @@ def bench_all(
     return rows
 
 
-RUNTIMES = ("torch", "onnxruntime")
+RUNTIMES = ("torch", "onnxruntime", "litert")
 
 
 def check_options(*, runtime: str = "torch", dtype: str = "fp32", runs: int = 1, warmup: int = 0, layer_runs: int = 0,
@@ -265,20 +279,25 @@ def check_options(*, runtime: str = "torch", dtype: str = "fp32", runs: int = 1,
     if min(runs, warmup + 1, layer_runs + 1, threads or 1, max_runs) < 1:
         raise OptionError("--runs, --max-runs and --threads must be positive; --warmup and --layer-runs at least 0")
     if runtime not in RUNTIMES:
-        raise OptionError(f"--runtime must be torch or onnxruntime, got {runtime!r}")
+        raise OptionError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     if dtype not in ("fp32", "int8") or (runtime == "torch" and dtype != "fp32"):
-        raise OptionError("--dtype is fp32 or int8, and int8 needs --runtime onnxruntime")
+        raise OptionError("--dtype is fp32 or int8, and int8 needs --runtime onnxruntime or litert")
 
 
 def measure(model: str, *, runtime: str = "torch", dtype: str = "fp32", alpha: float = 1.0, resolution: int | None = None,
             width_rule: str | None = None, threads: int | None = 1, warmup: int = 10, runs: int = 50, max_runs: int = 400,
             layer_runs: int = 20, hw: HardwareProfile | None = None, quick: bool = False) -> Any:
-    """One network on ``runtime``: torch eager (with per-layer times) or onnxruntime (fp32 or int8)."""
+    """One network on ``runtime``: torch eager (with per-layer times), onnxruntime or LiteRT (fp32 or int8)."""
     check_options(runtime=runtime, dtype=dtype, runs=runs, warmup=warmup, layer_runs=layer_runs, threads=threads, max_runs=max_runs)
     if runtime == "onnxruntime":
         from .onnx_bench import bench_onnx
 
         return bench_onnx(model, alpha=alpha, resolution=resolution, width_rule=width_rule, dtype=dtype, threads=threads or 1,
                           warmup=warmup, runs=runs, max_runs=max_runs, hw=hw, quick=quick)
+    if runtime == "litert":
+        from .litert_bench import bench_litert
+
+        return bench_litert(model, alpha=alpha, resolution=resolution, width_rule=width_rule, dtype=dtype, threads=threads or 1,
+                            warmup=warmup, runs=runs, max_runs=max_runs, hw=hw, quick=quick)
     return bench(model, alpha=alpha, resolution=resolution, width_rule=width_rule, threads=threads, warmup=warmup, runs=runs,
                  max_runs=max_runs, layer_runs=layer_runs, hw=hw, quick=quick)

@@ -13,7 +13,6 @@ Needs ``pip install 'mncost[bench]'`` (onnx, onnxruntime) and torch; imported la
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,9 @@ from ..extras import INSTALL, require
 from ..hardware import HardwareProfile
 from ..spec import load_spec
 from ..walker import walk
-from .bench import BenchResult, LayerBench, _predicted_layer_times, build_net, refined_prediction
+from .bench import BenchResult, build_net, runtime_result
 from .model import ModelParams
 from .timing import pinned, time_until_steady
-
-RUNTIMES = ("torch", "onnxruntime")
 
 
 def _ort() -> Any:
@@ -109,11 +106,4 @@ def bench_onnx(
     feed = {"x": x.numpy()}
     with pinned(threads):
         timing = time_until_steady(lambda: session.run(None, feed), warmup=warmup, runs=runs, max_runs=max_runs)
-    predicted = _predicted_layer_times(w, hw)
-    return BenchResult(
-        model=str(model), alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule, threads=threads,
-        runs=len(timing.samples), latency_s=timing.median_s, latency_iqr_s=timing.iqr_s, latency_min_s=timing.min_s,
-        predicted_s=float(sum(predicted)),
-        layers=tuple(LayerBench(layer.name, layer.op, math.nan, float(t)) for layer, t in zip(w.layers, predicted)),
-        unmatched=(), runtime="onnxruntime", dtype=dtype, refined_predicted_s=refined_prediction(w, hw),
-    )
+    return runtime_result(model, w, timing, runtime="onnxruntime", dtype=dtype, threads=threads, hw=hw)

@@ -243,6 +243,10 @@ def _transfer_section(fits: list[tuple[paper.Device, DeviceFit | None]], transfe
 # -- this machine ---------------------------------------------------------------------
 
 
+CAMPAIGNS = ("local_onnx_int8_measurements.csv", "local_litert_int8_measurements.csv", "local_litert_fp32_measurements.csv")
+"""Deployment-runtime campaigns (``bench --all --runtime onnxruntime|litert --dtype ...``) that local.md scores when present."""
+
+
 def local_report(
     measurements: str | Path = LOCAL_DIR / "local_measurements.csv",
     calibrated: str | Path = LOCAL_DIR / "local-cpu-calibrated.yaml",
@@ -291,9 +295,10 @@ def local_report(
     out.append(md_table(["model", "α", "res", "MMACs", "measured", "IQR", "calibrated roofline", "MACs LOO", "roofline LOO", "selected LOO (nested)"], table, "l" + "r" * 9))
     if layers is not None and Path(layers).is_file():
         out.append(_layer_section(Path(layers), fit))
-    onnx = Path(measurements).parent / "local_onnx_int8_measurements.csv"
-    if onnx.is_file():
-        out.append(campaign_section(onnx))
+    for name in CAMPAIGNS:
+        campaign = Path(measurements).parent / name
+        if campaign.is_file():
+            out.append(campaign_section(campaign))
     fitted = Path(measurements).parent / "local-cpu-fitted.yaml"
     if fitted.is_file():
         out.append(f"\nThe fitted profile (plain roofline; the selected model under `refinements:`): `{fitted}`.\n")
@@ -307,7 +312,7 @@ def campaign_section(path: str | Path) -> str:
 
     rows = read_measurements(path)
     dtype = next((r.dtype for r in rows if r.dtype), "int8")
-    fit = fit_measurements(rows, name="local-onnx", dtype=dtype, source=str(path))
+    fit = fit_measurements(rows, name=Path(path).stem, dtype=dtype, source=str(path))
     noise = np.array([(r.latency_iqr_ms or 0.0) / r.latency_ms for r in fit.rows])
     comments = [line[1:].strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.startswith("#")]
     s = fit.selection

@@ -17,6 +17,8 @@ def _runtime(result: Any) -> str:
     runtime = getattr(result, "runtime", "torch")
     if runtime == "onnxruntime":
         return f"ONNX Runtime {result.dtype}" + (" (static QDQ quantization)" if result.dtype == "int8" else "") + ", BN folded"
+    if runtime == "litert":
+        return f"LiteRT XNNPACK {result.dtype}" + (" (full-integer post-training quantization)" if result.dtype == "int8" else "") + ", BN folded"
     return "torch eager fp32, BN folded"
 
 
