@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError
-from .hardware import HardwareProfile, load_hardware
+from .hardware import HardwareProfile, Refinements, load_hardware
+from .ops import activation_class, numel
 from .roofline import LayerTiming, time_layer
 from .spec import ArchSpec, load_spec
 from .walker import Walk, walk
@@ -30,6 +31,7 @@ class Totals:
     layers: int
     memory_bound_layers: int
     refined_latency_s: float | None = None  # the profile's refinements applied (plain latency_s stays beside it)
+    refined_activation_s: float | None = None  # the activation-cost part of refined_latency_s (None: the profile fits none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ def check_batch(batch: int) -> int:
 
 def analyze_walk(w: Walk, hw: HardwareProfile, *, batch: int = 1, conventions: Conventions = Conventions()) -> AnalysisResult:
     batch = check_batch(batch)
+    r = hw.refinements
     layers = tuple(time_layer(layer, hw, batch=batch, include_bn_params=conventions.include_bn_params) for layer in w.layers)
     return AnalysisResult(
         model=w.spec.name,
@@ -140,8 +143,16 @@ def analyze_walk(w: Walk, hw: HardwareProfile, *, batch: int = 1, conventions: C
         spec=w.spec,
         profile=hw,
         layers=layers,
-        totals=summarize(layers, None if hw.refinements is None else hw.refinements.invoke_s),
+        totals=replace(summarize(layers, None if r is None else r.invoke_s), refined_activation_s=_activation_s(w, r, batch)),
     )
+
+
+def _activation_s(w: Walk, r: Refinements | None, batch: int) -> float | None:
+    """The refinements' activation cost of the walk: the part of the refined latency that a graph
+    built natively for its runtime did not show (``mncost.fidelity.model``)."""
+    if r is None or not r.act_s_per_elem:
+        return None
+    return sum(numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0) for layer in w.layers)
 
 
 def analyze(
@@ -167,8 +178,6 @@ def analyze(
     profile = hw if isinstance(hw, HardwareProfile) else load_hardware(hw)
     conventions = Conventions(include_bn_params=include_bn_params, fused_attention=fused_attention)
     if not isinstance(model, ArchSpec) and str(model).lower().endswith(".onnx"):  # bring your own model
-        from dataclasses import replace
-
         from .graph.count import graph_walk
 
         gw, mapped = graph_walk(model, alpha=alpha, resolution=resolution, rho=rho, width_rule=width_rule, graph_dtypes=graph_dtypes)

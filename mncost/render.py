@@ -76,6 +76,9 @@ def summary_rows(result: AnalysisResult) -> list[tuple[str, str]]:
                  ", ".join(f"{c} activations {x * 1e9:.3g} ns/element" for c, x in r.act_s_per_elem.items()),
                  f"on-chip {r.onchip_bytes:.3g} B" if r.onchip_bytes else ""]
         rows.append(("refined latency", f"{seconds(t.refined_latency_s)} (the profile's fitted refinements: {'; '.join(p for p in parts if p)})"))
+        if t.refined_activation_s:  # fitted on exported graphs; the papers' native TFLite MobileNets showed no such cost
+            rows.append(("native graph", f"{seconds(t.refined_latency_s - t.refined_activation_s)} if built natively for the runtime "
+                                         f"(the {seconds(t.refined_activation_s)} of activation cost is that of graphs exported from PyTorch)"))
     expected = hw.expected_error
     if expected is not None:  # fitted profile: the selected model's prediction and its honest error
         shown = t.refined_latency_s if t.refined_latency_s is not None else t.latency_s

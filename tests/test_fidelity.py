@@ -113,6 +113,33 @@ def test_activation_cost_is_a_time_per_output_element_by_hand():
     plain_refined = dataclasses.replace(hw, refinements=mncost.hardware.Refinements())
     a = mncost.analyze("v3-small", hw).totals.refined_latency_s - mncost.analyze("v3-small", plain_refined).totals.refined_latency_s
     assert a == pytest.approx(2e-9 * hard, rel=1e-9)
+    # ... and says how much of it is activation cost (what a natively built graph did not show)
+    assert mncost.analyze("v3-small", hw).totals.refined_activation_s == pytest.approx(2e-9 * hard, rel=1e-12)
+    assert mncost.analyze("v3-small", plain_refined).totals.refined_activation_s is None
+
+
+def test_native_graph_carries_no_activation_cost():
+    # A network measured as a graph built natively for its runtime has no activation cost class:
+    # the same walk exported carries its hard-swish elements; the roofline part is unchanged.
+    w = walks([("v3-small", 1.0, 224, None)])[0]
+    exported, native = build_network_set([w, w], native=[False, True]).act_elems()
+    assert exported[mncost.ops.ACT_CLASSES.index("hard")] > 0 and native[1:].sum() == 0  # column 0: no class
+    net = build_network_set([w, w], native=[False, True])
+    base = ModelParams(1e12, 1e10)
+    plain = predict_latency_s(net, base)
+    costly = predict_latency_s(net, dataclasses.replace(base, act_s_per_elem={"hard": 2e-9}))
+    assert plain[0] == plain[1] and costly[1] == plain[1] and costly[0] > plain[0]
+    with pytest.raises(ValueError, match="one native flag per walk"):
+        build_network_set([w, w], native=[True])
+
+
+def test_graph_column_reaches_the_fit(tmp_path):
+    rows = parse_measurements("model,latency_ms,graph\nv3-small,5,native\nv3-large,9,\nv2,7,exported\n")
+    assert [r.graph for r in rows] == ["native", "exported", "exported"]
+    assert [r.graph for r in parse_measurements(format_measurements(rows))] == ["native", "exported", "exported"]
+    fit = fit_measurements(rows + parse_measurements("model,latency_ms\nv1,8\n"), name="x", select=False)
+    hard = mncost.ops.ACT_CLASSES.index("hard")
+    assert [bool(e[hard]) for e in fit.net.act_elems()] == [False, True, False, False]  # v3-small native; v2, v1 have none
 
 
 def test_batched_nnls_is_exact():
@@ -410,6 +437,15 @@ def test_csv_round_trip_and_spec_paths(tmp_path):
 
 
 # -- the paper's data -------------------------------------------------------------------
+
+
+def test_paper_rows_record_how_each_graph_was_made():
+    # The papers' own TensorFlow MobileNets on TFLite are native graphs; PyTorch models (and every
+    # CoreML row) were exported: the MobileNetV4 paper's Figure 1 caption.
+    for r in paper.table6():
+        tf_mobilenet = r.model.startswith(("v1", "v2", "v3-", "v4-")) and r.device != "iPhone 13 CoreML"
+        assert r.graph == ("native" if tf_mobilenet else "exported"), (r.model, r.device)
+    assert {r.graph for key in ("mnv3", "mnv2") for r in paper.dataset_rows(key)} == {"native"}
 
 
 def test_paper_table6_data():

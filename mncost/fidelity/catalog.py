@@ -89,7 +89,7 @@ def transfer_check(source: DeviceFit, target_dataset: str, target_device: str) -
     """Predict ``target_device`` with ``source``'s selected model; then with one refitted scale."""
     rows = [r for r in paper.dataset_rows(target_dataset) if r.device == target_device and r.status == "ok"]
     walks = [measurement_walk(r) for r in rows]
-    net = build_network_set(walks, weight_dtype=source.dtype, activation_dtype=source.dtype)
+    net = build_network_set(walks, weight_dtype=source.dtype, activation_dtype=source.dtype, native=[r.graph == "native" for r in rows])
     assert source.selection is not None
     predicted = predict_latency_s(net, source.selection.fit.params)
     measured = np.array([r.latency_s for r in rows])

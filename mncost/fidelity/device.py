@@ -261,7 +261,8 @@ def fit_measurements(
         raise MeasurementError(f"{len(measured)} measured row(s){' of ' + device_name if device_name else ''}; a fit needs at least {MIN_ROWS}", file=file, key="latency_ms")
     walks = [measurement_walk(r) for r in measured]
     net = build_network_set(walks, weight_dtype=kind, activation_dtype=kind, batches=[r.batch for r in measured],
-                            names=[f"{w.spec.name} α={w.alpha:g} r{w.resolution}" for w in walks])
+                            names=[f"{w.spec.name} α={w.alpha:g} r{w.resolution}" for w in walks],
+                            native=[r.graph == "native" for r in measured])
     latency = np.array([r.latency_s for r in measured])
     variants: list[Variant] = [MACS, PLAIN]
     if ridge_macs_per_byte is not None:

@@ -17,6 +17,11 @@ read from the CSV's folder). Defaults: ``alpha``
 latency and only they are fitted. ``label`` is free text (the paper's model name).
 ``threads``, ``runs`` and ``latency_iqr_ms`` record how a benchmark was run; ``source``
 names where the row's number comes from (a paper and table, a benchmark command).
+``graph`` says how the measured graph was made: ``exported`` (the default: converted from
+another framework, as PyTorch → TFLite, CoreML or ONNX, and as mncost's own benchmarks do)
+or ``native`` (built by the runtime's own framework, as the papers' TensorFlow MobileNets
+on TFLite). The fitted activation costs are those of exported graphs: in a native graph
+an activation counts as part of its layer (see :func:`mncost.fidelity.model.build_network_set`).
 Unknown columns are refused, so a misspelt column never silently falls back to
 its default.
 """
@@ -41,11 +46,12 @@ from ..yamlio import NUMBER_TEXT
 
 Status = Literal["ok", "failed", "not_reported"]
 STATUSES: tuple[str, ...] = ("ok", "failed", "not_reported")
+GRAPHS: tuple[str, ...] = ("exported", "native")
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("model", "latency_ms")
 COLUMNS: tuple[str, ...] = (
     "model", "alpha", "resolution", "width_rule", "batch", "device", "dtype",
-    "latency_ms", "status", "label", "threads", "runs", "latency_iqr_ms", "source",
+    "latency_ms", "status", "label", "threads", "runs", "latency_iqr_ms", "source", "graph",
 )
 MAX_CSV_BYTES = 5_000_000
 
@@ -72,6 +78,7 @@ class Measurement:
     runs: int | None = None
     latency_iqr_ms: float | None = None
     source: str = ""
+    graph: str = "exported"  # how the measured graph was made (GRAPHS)
     line: int = 0
     file: str = ""
 
@@ -193,6 +200,9 @@ def _parse_row(row: dict[str, str], fail: _Fail) -> Measurement:
     dtype = row.get("dtype", "")
     if dtype and dtype not in DTYPE_BYTES:
         raise fail("dtype", f"expected one of {', '.join(DTYPE_BYTES)}, got {dtype!r}{suggest(dtype, DTYPE_BYTES)}")
+    graph = row.get("graph") or "exported"
+    if graph not in GRAPHS:
+        raise fail("graph", f"expected one of {', '.join(GRAPHS)}, got {graph!r}{suggest(graph, GRAPHS)}")
     opt = {k: v for k, v in row.items() if v}
     return Measurement(
         model=model,
@@ -209,6 +219,7 @@ def _parse_row(row: dict[str, str], fail: _Fail) -> Measurement:
         runs=_int(opt["runs"], "runs", fail) if "runs" in opt else None,
         latency_iqr_ms=_float(opt["latency_iqr_ms"], "latency_iqr_ms", fail, positive=False) if "latency_iqr_ms" in opt else None,
         source=opt.get("source", ""),
+        graph=graph,
         line=fail.line,
         file=fail.file,
     )

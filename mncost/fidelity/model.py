@@ -13,6 +13,13 @@ arrays. Per layer *i* of a network::
               + act_s_per_elem[class_i] · out_elems_i                           (activation cost)
     latency = Σ_i t_i
 
+The activation cost is that of a graph exported from another framework (the default); in a
+graph built natively for its runtime (``native``) class_i is none: there the runtime's own
+activation op is taken as part of its layer. Why: the MobileNetV4 paper's TensorFlow
+MNv4-Hybrid-L has GELU in every block and runs at Conv-L's pace per MAC on the phones' CPUs,
+while its PyTorch-exported FastViTs (GELU too) run 2–6× slower than the roofline; the paper
+says its PyTorch models went through a PyTorch-to-TFLite export tool.
+
 With ``onchip_bytes = 0``, all slowdowns 1, no activation cost and ``overhead_s = 0`` this is exactly
 mncost's plain roofline (``mncost.roofline.time_layer`` summed by ``analyze``).
 """
@@ -94,14 +101,19 @@ def build_network_set(
     activation_dtype: str = "int8",
     batches: Sequence[int] | None = None,
     names: Sequence[str] | None = None,
+    native: Sequence[bool] | None = None,
 ) -> NetworkSet:
-    """Flatten walked networks into a :class:`NetworkSet` (built once per fit)."""
+    """Flatten walked networks into a :class:`NetworkSet` (built once per fit).
+
+    ``native[i]``: network i was measured as a graph built natively for its runtime, so its
+    layers carry no activation cost class (module docstring)."""
     wb, ab = DTYPE_BYTES[weight_dtype], DTYPE_BYTES[activation_dtype]
     batches = list(batches) if batches is not None else [1] * len(walks)
-    if len(batches) != len(walks):
-        raise ValueError("one batch size per walk")
+    native = list(native) if native is not None else [False] * len(walks)
+    if len(batches) != len(walks) or len(native) != len(walks):
+        raise ValueError("one batch size and one native flag per walk")
     cols: dict[str, list[float]] = {k: [] for k in ("net", "macs", "w", "r", "wr", "in", "out", "g", "a", "oe")}
-    for index, (w, batch) in enumerate(zip(walks, batches)):
+    for index, (w, batch, is_native) in enumerate(zip(walks, batches, native)):
         for layer in w.layers:
             cols["net"].append(index)
             cols["macs"].append(layer.macs * batch)
@@ -111,7 +123,7 @@ def build_network_set(
             cols["in"].append(numel(layer.in_shape) * batch * ab)
             cols["out"].append(numel(layer.out_shape) * batch * ab)
             cols["g"].append(GROUPS.index(layer_group(layer)))
-            cols["a"].append(layer.act_class_index)
+            cols["a"].append(0 if is_native else layer.act_class_index)
             cols["oe"].append(numel(layer.out_shape) * batch)
     return NetworkSet(
         names=tuple(names) if names is not None else tuple(f"{w.spec.name} α={w.alpha:g} r{w.resolution}" for w in walks),

@@ -101,8 +101,9 @@ fitted; *plain* = the plain roofline, peak and bandwidth fitted; *selected* = th
 the refinement terms chosen by forward stepwise selection on inner leave-one-out (candidates fixed in
 advance, on hardware grounds given in `mncost/fidelity/select.py`: a time per layer, a time per inference,
 a slowdown per layer group, a time per output element of layers with a hard (hard-swish/-sigmoid) or
-smooth (GELU, swish, sigmoid) activation; a term must lower the inner LOO RMS log error by 20 %, a
-threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
+smooth (GELU, swish, sigmoid) activation, in graphs exported from PyTorch only: rows whose `graph` is
+`native` (the papers' own TensorFlow MobileNets on TFLite) carry no activation cost; a term must lower
+the inner LOO RMS log error by 20 %, a threshold set on synthetic data). *goal*: selected LOO r_s above MACs alone's and ≥ 0.95, LOO median error
 ≤ 10 %, judged on data sets of at least 10 networks."""
 
 
