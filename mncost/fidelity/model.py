@@ -16,8 +16,8 @@ arrays. Per layer *i* of a network::
 The activation cost is that of a graph exported from another framework (the default); in a
 graph built natively for its runtime (``native``) class_i is none: there the runtime's own
 activation op is taken as part of its layer. Why: the MobileNetV4 paper's TensorFlow
-MNv4-Hybrid-L has GELU in every block and runs at Conv-L's pace per MAC on the phones' CPUs,
-while its PyTorch-exported FastViTs (GELU too) run 2–6× slower than the roofline; the paper
+MNv4-Hybrid-L has GELU in every block and takes within 1.2× of ReLU Conv-L's time per MAC on the
+phones' CPUs, while its PyTorch-exported FastViTs (GELU too) run 2.5–2.7× slower than the roofline; the paper
 says its PyTorch models went through a PyTorch-to-TFLite export tool.
 
 With ``onchip_bytes = 0``, all slowdowns 1, no activation cost and ``overhead_s = 0`` this is exactly
