@@ -97,3 +97,25 @@ def test_paper_report_per_family_cell_is_the_geometric_mean_of_measured_over_pre
     selected = float(np.exp(np.mean(np.log(fit.latency_s[fastvit] / fit.selection.loo_predicted_s[fastvit]))))
     assert plain > 2.0  # FastViT runs over twice as slow as the plain roofline predicts on the Pixel 6 CPU
     assert f"| FastViT | {plain:.2f} → {selected:.2f} |" in text
+
+
+def test_analyze_reads_a_fitted_profile_as_the_fit_predicted_each_row():
+    # The profile's header lists each measured row with the selected model's in-sample prediction
+    # (4 digits). analyze must give the same: the refined latency for an exported graph, and that
+    # less the activation cost for a native one (MNv4-Hybrid-L's GELU is the case that differs).
+    device = next(d for d in FITTED if d.profile == "pixel6-cpu")
+    hw = mncost.load_hardware("pixel6-cpu")
+    assert hw.refinements is not None and hw.refinements.act_s_per_elem  # the case under test
+    rows = {(r.model, r.alpha, r.resolution): r for r in paper.dataset_rows(device.dataset) if r.device == device.device and r.status == "ok"}
+    text = (REPO / "hardware" / "pixel6-cpu.yaml").read_text(encoding="utf-8")
+    listed = re.findall(r"^#   ([\w-]+), ([\d.]+), (\d+), [\w-]+, 1, [\d.]+, [\d.]+, [\d.]+, ([\d.]+), [\d.]+$", text, flags=re.M)
+    assert len(listed) == len(rows)
+    differ = 0
+    for model, alpha, resolution, selected_ms in listed:
+        r = rows[(model, float(alpha), int(resolution))]
+        t = mncost.analyze(r.model, hw, alpha=r.alpha, resolution=r.resolution, width_rule=r.width_rule or None).totals
+        native = t.refined_latency_s - (t.refined_activation_s or 0.0)
+        got = native if r.graph == "native" else t.refined_latency_s
+        differ += r.graph == "native" and t.refined_activation_s > 0
+        assert got * 1e3 == pytest.approx(float(selected_ms), rel=1e-3), (model, r.graph)
+    assert differ == 1  # v4-hybrid-l
