@@ -54,6 +54,11 @@ class AccuracyError(MncostError):
     """An accuracy table (CSV of published top-1 numbers) has a bad row."""
 
 
+class RuntimeFailure(MncostError):
+    """A deployment runtime (LiteRT, ONNX Runtime) could not run a converted model: not the user's
+    input, but a limit of that runtime (say a quantized kernel's check), named as such."""
+
+
 class OutputError(MncostError):
     """A result cannot be written where asked: not a regular file, no space, no permission."""
 

@@ -66,6 +66,29 @@ def test_bench_names_its_runtimes(capsys):
     assert code == 2 and err.splitlines() == ["error: --runtime must be one of torch, onnxruntime, litert, got 'tflite'"]
 
 
+def test_bench_all_records_a_graph_the_runtime_cannot_run_as_failed(monkeypatch):
+    # LiteRT's int8 DIV kernel refuses EfficientViT-B1's graph (seen 2026-12-04): the campaign goes on,
+    # the network becomes a 'failed' row naming the reason, and a warning says so.
+    from mncost.errors import MncostWarning, RuntimeFailure
+    from mncost.fidelity import bench
+    from mncost.fidelity.measurements import format_measurements, parse_measurements
+
+    ok = bench.BenchResult.__new__(bench.BenchResult)
+
+    def fake_measure(model, **_):
+        if model == "efficientvit-b1":
+            raise RuntimeFailure("LiteRT cannot run the int8 graph of efficientvit-b1 α=1 r224: DIV failed")
+        return ok
+
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    monkeypatch.setattr(bench.BenchResult, "measurement", lambda self, device: Measurement(model="v1", latency_ms=3.0, device=device), raising=False)
+    with pytest.warns(MncostWarning, match="efficientvit-b1 α=1 r224: DIV failed; recorded as failed"):
+        rows = bench.bench_all([("v1", 1.0, 224, None), ("efficientvit-b1", 1.0, 224, None)], runtime="litert", dtype="int8")
+    assert [(r.model, r.status) for r in rows] == [("v1", "ok"), ("efficientvit-b1", "failed")]
+    assert "DIV failed" in rows[1].source and rows[1].dtype == "int8"
+    assert [r.status for r in parse_measurements(format_measurements(rows))] == ["ok", "failed"]
+
+
 def test_litert_input_quantization_by_hand():
     import numpy as np
 

@@ -25,11 +25,13 @@ from __future__ import annotations
 import math
 import statistics
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import MncostWarning, RuntimeFailure
 from ..hardware import HardwareProfile
 from ..spec import ArchSpec, load_spec
 from ..walker import walk
@@ -262,8 +264,14 @@ def bench_all(
         grid, warmup, runs, max_runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3, 3
     rows = []
     for model, alpha, res, rule in grid:
-        result = measure(model, alpha=alpha, resolution=res, width_rule=rule, runtime=runtime, dtype=dtype, threads=threads,
-                         warmup=warmup, runs=runs, max_runs=max_runs, layer_runs=0, quick=quick)
+        try:
+            result = measure(model, alpha=alpha, resolution=res, width_rule=rule, runtime=runtime, dtype=dtype, threads=threads,
+                             warmup=warmup, runs=runs, max_runs=max_runs, layer_runs=0, quick=quick)
+        except RuntimeFailure as exc:  # the runtime cannot run this graph: a 'failed' row, as the papers print "Failed"
+            warnings.warn(MncostWarning(f"{exc}; recorded as failed"), stacklevel=2)
+            rows.append(Measurement(model=model, alpha=alpha, resolution=res, width_rule=rule or "", device=device, dtype=dtype,
+                                    status="failed", source=f"mncost bench ({runtime} {dtype}): {exc.message}"))
+            continue
         rows.append(result.measurement(device=device))
     return rows
 

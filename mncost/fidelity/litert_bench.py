@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import RuntimeFailure
 from ..extras import INSTALL, require
 from ..hardware import HardwareProfile
 from ..spec import load_spec
@@ -144,6 +145,11 @@ def bench_litert(
             runner.allocate_tensors()
     (detail,) = runner.get_input_details()
     runner.set_tensor(detail["index"], quantized_input(x.numpy(), detail))
+    try:
+        runner.invoke()  # once before timing: a kernel that cannot run this graph says so here
+    except RuntimeError as exc:
+        reason = " ".join(str(exc).split())
+        raise RuntimeFailure(f"LiteRT cannot run the {dtype} graph of {w.spec.name} α={w.alpha:g} r{w.resolution}: {reason}") from None
     with pinned(threads):
         timing = time_until_steady(runner.invoke, warmup=warmup, runs=runs, max_runs=max_runs)
     return runtime_result(model, w, timing, runtime="litert", dtype=dtype, threads=threads, hw=hw)
