@@ -13,6 +13,7 @@ Conventions (see README, "Counting conventions"):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -44,14 +45,27 @@ MAC_OPS: frozenset[str] = frozenset({"conv", "dwconv", "pwconv", "se_fc", "fc", 
 graphs' transposed convs, and the fixed-filter depthwise conv of a blur pool, which is a
 convolution to fvcore)."""
 
-Group = Literal["dense", "depthwise", "attention", "se", "elementwise", "norm"]
+Group = Literal["dense", "depthwise", "large_depthwise", "attention", "se", "elementwise", "norm"]
 """The layer groups of the refinements' per-group slowdowns: dense = full, pointwise and
-fully connected convolutions; depthwise; attention = the Q·Kᵀ / A·V core; se = every
+fully connected convolutions; depthwise (up to 5×5); large_depthwise (larger kernels,
+:data:`LARGE_KERNEL_TAPS`); attention = the Q·Kᵀ / A·V core; se = every
 layer of a squeeze-excite (its pool, two 1×1 convs and the gating); elementwise =
 residual adds, pooling and resampling; norm = normalisations that do not fold into a conv
 (LayerNorm, GroupNorm: a reduction over channels, then a second pass). Set by the block
 that makes the layer."""
 GROUPS: tuple[str, ...] = get_args(Group)
+
+GROUP_FALLBACK: dict[str, str] = {"large_depthwise": "depthwise"}
+"""A group with no slowdown of its own takes its parent's: a profile (or a fit) that slows
+``depthwise`` alone slows every depthwise layer, as it did before large kernels had a group."""
+
+
+def group_slowdown(slowdown: Mapping[str, float], group: str) -> float:
+    """The slowdown factor of ``group`` under a ``{group: factor}`` refinement (1 where none applies)."""
+    if group in slowdown:
+        return slowdown[group]
+    parent = GROUP_FALLBACK.get(group)
+    return slowdown.get(parent, 1.0) if parent else 1.0
 
 ACTIVATION_CLASSES: dict[str, tuple[str, ...]] = {
     "hard": ("hswish", "hsigmoid"),
@@ -129,6 +143,22 @@ def same_padding(k: int) -> int:
     return (k - 1) // 2
 
 
+LARGE_KERNEL_TAPS = 25
+"""A depthwise kernel of more taps than this (larger than 5×5) is its own layer group,
+``large_depthwise``: XNNPACK (LiteRT's CPU runtime, the papers') runs depthwise kernels up to
+25 taps through specialised kernels and larger ones through a generic path. Measured
+(``benchmarks/dwconv_kernels.py``, ai-edge-litert 2.3.0, one AMD EPYC core, 2026-12-04): 3×3 and
+5×5 at 18–45 GMAC/s, 7×7 and 9×9 at 3.0–3.7 GMAC/s, fp32 and int8 alike. A property of the
+runtime, measured without any network's latency; the fit decides per device whether it matters."""
+
+
+def conv_group(op: str, taps: int) -> Group:
+    """The layer group of a convolution: dense, depthwise, or large_depthwise (> 25 taps)."""
+    if op != "dwconv":
+        return "dense"
+    return "large_depthwise" if taps > LARGE_KERNEL_TAPS else "depthwise"
+
+
 def conv2d(
     name: str,
     kind: str,
@@ -179,7 +209,7 @@ def conv2d(
         act_read_elems=numel(in_shape),
         act_write_elems=out_elems,
         elementwise_ops=out_elems if act != "none" else 0,
-        group=group or ("depthwise" if op == "dwconv" else "dense"),
+        group=group or conv_group(op, k * k),
         act=canonical_activation(act),
     )
 
@@ -347,7 +377,7 @@ def conv_from_graph(
     return LayerCost(
         name=name, op=op, kind=kind, in_shape=in_shape, out_shape=out_shape, macs=weights * positions,
         params=weights + (c_out if bias else 0), bn_params=0, act_read_elems=numel(in_shape), act_write_elems=out_elems,
-        elementwise_ops=out_elems if act != "none" else 0, group=group or ("depthwise" if op == "dwconv" else "dense"),
+        elementwise_ops=out_elems if act != "none" else 0, group=group or conv_group(op, numel(weight_shape[2:])),
         act=canonical_activation(act),
     )
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .hardware import HardwareProfile
 from .ops import GROUPS as GROUPS  # re-exported: the refinements' slowdown groups
-from .ops import ACT_CLASSES, LayerCost, Shape, activation_class, numel
+from .ops import ACT_CLASSES, LayerCost, Shape, activation_class, group_slowdown, numel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -185,7 +185,7 @@ def refined_time(layer: LayerCost, hw: HardwareProfile, *, batch: int, weight_by
     read_size, write_size = (s * batch for s in stored_sizes(layer, hw))
     return float(times_s(
         layer.macs * batch, weight_bytes, layer.act_read_elems * read_size, layer.act_write_elems * write_size,
-        numel(layer.in_shape) * read_size, numel(layer.out_shape) * write_size, r.slowdown.get(layer.group, 1.0),
+        numel(layer.in_shape) * read_size, numel(layer.out_shape) * write_size, group_slowdown(r.slowdown, layer.group),
         peak_macs_per_s=r.peak_macs_per_s or hw.peak_macs_per_s, mem_bw_bytes_per_s=r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s,
         onchip_bytes=r.onchip_bytes, overhead_s_per_layer=r.overhead_s_per_layer,
         act_s=numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0),
@@ -252,7 +252,7 @@ def profile_arrays(profiles: Sequence[HardwareProfile]) -> ProfileArrays:
         onchip_bytes=col([r.onchip_bytes if r else 0.0 for r in refs]),
         overhead_s_per_layer=col([r.overhead_s_per_layer if r else 0.0 for r in refs]),
         invoke_s=col([r.invoke_s if r else 0.0 for r in refs]),
-        slowdown=np.asarray([[r.slowdown.get(g, 1.0) if r else 1.0 for g in GROUPS] for r in refs], dtype=np.float64).reshape(len(refs), len(GROUPS)),
+        slowdown=np.asarray([[group_slowdown(r.slowdown, g) if r else 1.0 for g in GROUPS] for r in refs], dtype=np.float64).reshape(len(refs), len(GROUPS)),
         act_s_per_elem=np.asarray([[r.act_s_per_elem.get(c, 0.0) if r and c else 0.0 for c in ACT_CLASSES] for r in refs],
                                   dtype=np.float64).reshape(len(refs), len(ACT_CLASSES)),
     )

@@ -142,6 +142,22 @@ def test_graph_column_reaches_the_fit(tmp_path):
     assert [bool(e[hard]) for e in fit.net.act_elems()] == [False, True, False, False]  # v3-small native; v2, v1 have none
 
 
+def test_depthwise_kernels_above_25_taps_are_their_own_group():
+    # 3×3 and 5×5 depthwise stay 'depthwise'; 7×7 (ConvNeXt, FastViT) are 'large_depthwise'; a
+    # profile slowing 'depthwise' alone slows both, as before the split.
+    dw = [x for w in walks([("convnext-atto", 1.0, 160, None), ("v4-conv-m", 1.0, 256, None)]) for x in w.layers if x.op == "dwconv"]
+    taps_and_group = {(x.macs // mncost.ops.numel(x.out_shape), x.group) for x in dw}  # a depthwise layer's MACs per output = its taps
+    assert taps_and_group == {(49, "large_depthwise"), (9, "depthwise"), (25, "depthwise")}
+    cpu = mncost.load_hardware("cpu")
+
+    def refined(slowdown):
+        hw = dataclasses.replace(cpu, refinements=mncost.hardware.Refinements(slowdown=slowdown))
+        return mncost.analyze("convnext-atto", hw, resolution=160).totals.refined_latency_s
+
+    assert refined({"depthwise": 2.0}) == refined({"depthwise": 2.0, "large_depthwise": 2.0}) > refined({})
+    assert refined({"depthwise": 2.0, "large_depthwise": 1.0}) == refined({})  # ConvNeXt has no small depthwise kernel
+
+
 def test_batched_nnls_is_exact():
     from scipy.optimize import nnls
 
@@ -161,7 +177,8 @@ def test_batched_nnls_is_exact():
 TRUTH_BY_TERM = {  # every candidate term, at a size these fourteen networks can resolve
     "overhead": {"overhead_s": 5e-6},
     "invoke": {"invoke_s": 3e-4},
-    "slow:depthwise": {"slowdown": {"depthwise": 2.5}},
+    "slow:depthwise": {"slowdown": {"depthwise": 2.5}},  # falls back onto the large kernels too (GROUP_FALLBACK)
+    "slow:large_depthwise": {"slowdown": {"large_depthwise": 6.0}},  # ConvNeXt-Atto's and FastViT-T8's 7×7 depthwise
     "slow:se": {"slowdown": {"se": 3.0}},
     "slow:attention": {"slowdown": {"attention": 4.0}},
     "slow:elementwise": {"slowdown": {"elementwise": 2.0}},
@@ -205,6 +222,16 @@ def test_fit_recovers_all_terms_together_exactly(recovery_set):
     truth = ModelParams(1e11, 3e9, overhead_s=5e-6, invoke_s=3e-4, slowdown={"attention": 4.0, "depthwise": 2.0}, act_s_per_elem={"smooth": 5e-9})
     got = F.fit_variant(recovery_set, predict_latency_s(recovery_set, truth), F.with_terms(["overhead", "invoke", "slow:attention", "slow:depthwise", "act:smooth"]))
     _assert_params(got.params, truth, 1e-5)
+
+
+def test_depthwise_and_large_depthwise_are_told_apart(recovery_set):
+    # Both slowed, each at its own factor; a depthwise factor alone also slows the 7×7 layers.
+    truth = ModelParams(1e11, 3e9, slowdown={"depthwise": 2.0, "large_depthwise": 6.0})
+    got = F.fit_variant(recovery_set, predict_latency_s(recovery_set, truth), F.with_terms(["slow:depthwise", "slow:large_depthwise"]))
+    _assert_params(got.params, truth, 1e-5)
+    alone = ModelParams(1e11, 3e9, slowdown={"depthwise": 2.0})
+    both = ModelParams(1e11, 3e9, slowdown={"depthwise": 2.0, "large_depthwise": 2.0})
+    assert np.all(predict_latency_s(recovery_set, alone) == predict_latency_s(recovery_set, both))
 
 
 @pytest.mark.parametrize("term", [None, *TRUTH_BY_TERM])

@@ -89,6 +89,29 @@ def test_bench_all_records_a_graph_the_runtime_cannot_run_as_failed(monkeypatch)
     assert [r.status for r in parse_measurements(format_measurements(rows))] == ["ok", "failed"]
 
 
+def test_zoo_needs_all(capsys):
+    code, _, err = run_cli(capsys, "bench", "v2", "--zoo")
+    assert code == 2 and err.splitlines() == ["error: --zoo adds networks to --all; give it with --all"]
+
+
+def test_bench_all_passes_its_options_and_the_zoo(monkeypatch, capsys):
+    # --runs and --warmup reach every network (they were once ignored by --all); --zoo adds the other families.
+    pytest.importorskip("torch")
+    from mncost.fidelity import bench
+
+    seen = {}
+
+    def fake_bench_all(grid, **kw):
+        seen.update(kw, grid=grid)
+        return [Measurement(model=m, alpha=a, resolution=r, latency_ms=1.0 + i, dtype="int8", runs=40, latency_iqr_ms=0.01) for i, (m, a, r, _) in enumerate(grid[:5])]
+
+    monkeypatch.setattr(bench, "bench_all", fake_bench_all)
+    code, out, _ = run_cli(capsys, "bench", "--all", "--zoo", "--runtime", "onnxruntime", "--dtype", "int8", "--runs", "40", "--warmup", "3", "--max-runs", "99")
+    assert code == 0 and "local-cpu-fitted" in out
+    assert (seen["runs"], seen["warmup"], seen["max_runs"], seen["runtime"], seen["dtype"]) == (40, 3, 99, "onnxruntime", "int8")
+    assert seen["grid"] == bench.BENCH_GRID + bench.ZOO_GRID and {m for m, *_ in bench.ZOO_GRID} >= {"fastvit-t8", "convnext-small"}
+
+
 def test_litert_input_quantization_by_hand():
     import numpy as np
 

@@ -103,12 +103,12 @@ def test_analyze_reads_a_fitted_profile_as_the_fit_predicted_each_row():
     # The profile's header lists each measured row with the selected model's in-sample prediction
     # (4 digits). analyze must give the same: the refined latency for an exported graph, and that
     # less the activation cost for a native one (MNv4-Hybrid-L's GELU is the case that differs).
-    device = next(d for d in FITTED if d.profile == "pixel6-cpu")
-    hw = mncost.load_hardware("pixel6-cpu")
+    device = next(d for d in FITTED if d.profile == "s23-gpu")
+    hw = mncost.load_hardware("s23-gpu")
     assert hw.refinements is not None and hw.refinements.act_s_per_elem  # the case under test
     rows = {(r.model, r.alpha, r.resolution): r for r in paper.dataset_rows(device.dataset) if r.device == device.device and r.status == "ok"}
-    text = (REPO / "hardware" / "pixel6-cpu.yaml").read_text(encoding="utf-8")
-    listed = re.findall(r"^#   ([\w-]+), ([\d.]+), (\d+), [\w-]+, 1, [\d.]+, [\d.]+, [\d.]+, ([\d.]+), [\d.]+$", text, flags=re.M)
+    text = (REPO / "hardware" / "s23-gpu.yaml").read_text(encoding="utf-8")
+    listed = re.findall(r"^#   ([\w-]+), ([\d.]+), (\d+), [\w-]+, 1, [\d.]+, [\d.]+, [\d.]+, ([\d.e+-]+), [\d.e+-]+$", text, flags=re.M)
     assert len(listed) == len(rows)
     differ = 0
     for model, alpha, resolution, selected_ms in listed:

@@ -77,6 +77,7 @@ def calibrate_command(
 def bench_command(
     model: Annotated[Optional[str], typer.Argument(help="A built-in model or spec path (or --all).")] = None,
     all_models: Annotated[bool, typer.Option("--all", help="Benchmark the built-ins at a few α/resolution points, then fit and score this machine.")] = False,
+    zoo: Annotated[bool, typer.Option("--zoo", help="With --all: add MobileOne, FastViT, EfficientViT and ConvNeXt (the MobileNetV4 paper's other families).")] = False,
     alpha: AlphaOpt = 1.0,
     resolution: ResolutionOpt = None,
     width_rule: WidthRuleOpt = None,
@@ -100,20 +101,23 @@ def bench_command(
 
     if all_models == (model is not None):
         raise OptionError("give a MODEL or --all, not both and not neither")
+    if zoo and not all_models:
+        raise OptionError("--zoo adds networks to --all; give it with --all")
     check_options(runtime=runtime, dtype=bench_dtype, runs=runs, warmup=warmup, layer_runs=layer_runs, threads=threads, max_runs=max_runs)
     require("torch")
     check_output(output)
     if all_models:
         require("numpy", "scipy")
-        from ..fidelity.bench import bench_all
+        from ..fidelity.bench import BENCH_GRID, ZOO_GRID, bench_all
         from ..fidelity.device import fit_measurements
         from ..fidelity.measurements import format_measurements
         from ..fidelity.report import render_fit
 
-        rows = bench_all(threads=threads, quick=quick, runtime=runtime, dtype=bench_dtype, max_runs=max_runs)
+        grid = BENCH_GRID + ZOO_GRID if zoo else BENCH_GRID
+        rows = bench_all(grid, threads=threads, quick=quick, runtime=runtime, dtype=bench_dtype, runs=runs, max_runs=max_runs, warmup=warmup)
         noise_check(rows, max_noise)
         if output is not None:
-            emit(format_measurements(rows, comments=(f"Measured by mncost bench --all --runtime {runtime} --dtype {bench_dtype}: batch 1, BN folded, {threads} thread(s), median of the timed runs; noise = latency_iqr_ms / latency_ms.",)), output)
+            emit(format_measurements(rows, comments=(f"Measured by mncost bench --all{' --zoo' if zoo else ''} --runtime {runtime} --dtype {bench_dtype}: batch 1, BN folded, {threads} thread(s), median of the timed runs; noise = latency_iqr_ms / latency_ms.",)), output)
         sys.stdout.write(render_fit(fit_measurements(rows, name="local-cpu-fitted", dtype=bench_dtype)))
         return
     from ..fidelity.bench import measure

@@ -238,6 +238,14 @@ BENCH_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
 """bench_all's default configurations: every built-in ImageNet model at a few α / resolutions
 (up to ~6 GMACs; the L models also at 256 to keep the run short)."""
 
+ZOO_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
+    ("mobileone-s0", 1.0, 224, None), ("mobileone-s4", 1.0, 224, None), ("fastvit-t8", 1.0, 256, None),
+    ("fastvit-s12", 1.0, 256, None), ("fastvit-sa12", 1.0, 256, None), ("efficientvit-b1", 1.0, 224, None),
+    ("convnext-small", 1.0, 224, None),
+)
+"""``bench --all --zoo`` adds these: the other families of the MobileNetV4 paper's Table 6, at its resolutions
+(the smaller members of each family, to keep the run short)."""
+
 QUICK_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
     ("v1", 0.25, 32, None), ("v2", 0.35, 32, None), ("v3-small", 0.5, 32, None), ("v4-conv-s", 0.5, 32, None),
 )

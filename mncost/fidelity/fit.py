@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..ops import ACT_CLASSES, ACTIVATION_CLASSES
+from ..ops import ACT_CLASSES, ACTIVATION_CLASSES, GROUP_FALLBACK
 from .model import GROUPS, ModelParams, NetworkSet, predict_latency_s
 
 SLOW_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "dense")
@@ -182,19 +182,27 @@ class Design:
         return sums.reshape(len(ridges), self.net.n_networks, len(GROUPS))
 
     def has_group(self, group: str) -> np.ndarray:
-        """Per network: does it contain layers of ``group``?"""
-        g = GROUPS.index(group)
-        return np.bincount(self.net.net_index[self.net.group == g], minlength=self.net.n_networks) > 0
+        """Per network: does it contain layers of ``group`` (or of a group that falls back to it)?"""
+        members = [GROUPS.index(g) for g in (group, *(c for c, parent in GROUP_FALLBACK.items() if parent == group))]
+        return np.bincount(self.net.net_index[np.isin(self.net.group, members)], minlength=self.net.n_networks) > 0
 
     def has_act(self, cls: str) -> np.ndarray:
         """Per network: does it contain layers whose activation is in class ``cls``?"""
         return self.act_elems[:, ACT_CLASSES.index(cls)] > 0
 
 
+def _group_sum(s: np.ndarray, group: str, slowed: Sequence[str]) -> np.ndarray:
+    """A_g(r) of a slowed group, with the groups that fall back to it (``GROUP_FALLBACK``) unless
+    they are slowed themselves: the fitted factor is then theirs too, as in the prediction."""
+    members = [group] + [child for child, parent in GROUP_FALLBACK.items() if parent == group and child not in slowed]
+    out: np.ndarray = s[:, :, [GROUPS.index(g) for g in members]].sum(axis=2)
+    return out
+
+
 def _columns(design: Design, sums: np.ndarray, variant: Variant, rows: np.ndarray) -> np.ndarray:
     """The design matrix (R, rows, k): A_all, A_g per slowed group, E_c per activation class, layer count, 1."""
     s = sums[:, rows, :]
-    cols = [s.sum(axis=2)] + [s[:, :, GROUPS.index(g)] for g in variant.slow_groups]
+    cols = [s.sum(axis=2)] + [_group_sum(s, g, variant.slow_groups) for g in variant.slow_groups]
     cols += [np.broadcast_to(design.act_elems[rows, ACT_CLASSES.index(c)], s.shape[:2]) for c in variant.act_classes]
     if variant.overhead:
         cols.append(np.broadcast_to(design.layers[rows], s.shape[:2]))

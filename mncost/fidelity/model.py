@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..hardware import DTYPE_BYTES, HardwareProfile
-from ..ops import ACT_CLASSES, numel
+from ..ops import ACT_CLASSES, group_slowdown, numel
 from ..roofline import GROUPS, compute_bound, layer_group, roof_s, times_s, traffic_bytes
 from ..walker import Walk
 
@@ -194,9 +194,7 @@ def _slowdowns(net: NetworkSet, p: ModelParams) -> np.ndarray | float:
     """Each layer's slowdown factor (1 where its group has none)."""
     if not p.slowdown:
         return 1.0
-    factors = np.ones(len(GROUPS))
-    for group, factor in p.slowdown.items():
-        factors[GROUPS.index(group)] = factor
+    factors = np.array([group_slowdown(p.slowdown, g) for g in GROUPS])
     by_layer: np.ndarray = factors[net.group]
     return by_layer
 

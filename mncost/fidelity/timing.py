@@ -93,6 +93,8 @@ def noise_check(rows: Iterable[Any], max_noise: float | None) -> None:
     from ..errors import OptionError
 
     for r in rows:
+        if getattr(r, "status", "ok") != "ok":  # a run that failed has no noise figure
+            continue
         noise = (r.latency_iqr_ms or 0.0) / r.latency_ms
         if max_noise is not None and noise > max_noise:
             raise OptionError(f"{r.name}: noise {noise:.0%} (IQR / median of {r.runs} runs) is above --max-noise {max_noise:g}: the machine is too busy to measure")
