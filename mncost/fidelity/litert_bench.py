@@ -148,7 +148,7 @@ def bench_litert(
     try:
         runner.invoke()  # once before timing: a kernel that cannot run this graph says so here
     except RuntimeError as exc:
-        reason = " ".join(str(exc).split())
+        reason = " ".join(str(exc).split()).rstrip(".")
         raise RuntimeFailure(f"LiteRT cannot run the {dtype} graph of {w.spec.name} α={w.alpha:g} r{w.resolution}: {reason}") from None
     with pinned(threads):
         timing = time_until_steady(runner.invoke, warmup=warmup, runs=runs, max_runs=max_runs)

@@ -327,8 +327,8 @@ def campaign_section(path: str | Path) -> str:
     return (f"\n## Campaign: `{Path(path).name}`\n\n" + "".join(f"- {c}\n" for c in comments if c)
             + f"\n**Noise**: IQR / median per network from {noise.min():.1%} to {noise.max():.1%} (median {np.median(noise):.1%}); "
             f"{noisy} of {len(noise)} networks above the {NOISY:.0%} mark at which `bench` warns. "
-            + ("The machine was shared with other jobs while measuring: these figures describe a busy machine and are not a "
-               "calibration of the CPU." if noisy else "Quiet enough to trust the medians.")
+            + ("Those networks were not measured on a quiet machine (other jobs, or the host's own variation): these figures "
+               "describe a busy machine and are not a calibration of the CPU." if noisy else "Quiet enough to trust the medians.")
             + f"\n\nLeave-one-out r_s / median error: MACs alone {_cell(fit.macs.loo)}, plain roofline {_cell(fit.plain.loo)}, "
             f"selected {_cell(s.loo) if s else '–'} (`{s.chosen.name if s else '–'}`).\n\n"
             + md_table(["network", "MMACs", "measured ms", "noise", "runs", "MACs LOO", "plain LOO", "selected LOO"], table, "l" + "r" * 7))
