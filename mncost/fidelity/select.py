@@ -1,7 +1,7 @@
 """Choosing the refinement terms honestly: nested leave-one-out over a fixed menu.
 
 The candidate terms are fixed a priori by what hardware does, not by these data: a fixed time per layer (kernel launch), a fixed
-time per inference (dispatch), a slowdown per layer group (depthwise, squeeze-excite,
+time per inference (dispatch), a slowdown per layer group (depthwise, large depthwise, squeeze-excite,
 attention, element-wise, norm: the groups a block declares; dense is the reference), and a
 time per output element of a layer whose activation an inference kernel cannot apply as a
 clamp (two classes, ``mncost.ops.ACTIVATION_CLASSES``: hard-swish/-sigmoid; GELU, swish,
@@ -40,7 +40,11 @@ that is not its error: the paper names a PyTorch-to-TFLite export tool for its P
 runtime's own GELU op is not what an exporter emits. It moved the five TFLite devices with Hybrid-L
 rows (Pixel 6 CPU median error 7.3 % → 5.9 %, worst 2.5× → 0.29×; S23 CPU 24.6 % → 13.0 %; Pixel 7 GPU
 54.0 % → 24.8 %; S23 GPU 29.6 % → 19.5 %; Pixel 8 EdgeTPU 13.1 % → 13.6 %), so those figures are
-flattered by it too. The selection is greedy and can still extrapolate where a
+flattered by it too. The large-depthwise group (kernels above 5×5, ``mncost.ops.LARGE_KERNEL_TAPS``)
+came last, from a measurement of the runtime rather than of any network: XNNPACK runs 7×7 and 9×9
+depthwise kernels 5–11× slower per MAC than 3×3 (``benchmarks/dwconv_kernels.py``). It was looked
+for because FastViT still missed on the phone CPUs, so those two devices' figures (Pixel 6 CPU
+5.9 % → 4.5 %, S23 CPU 13.0 % → 9.6 %) carry that choice too. The selection is greedy and can still extrapolate where a
 held-out network has far more of a group than its training rows. :func:`nested_selection` runs this
 choice inside every outer leave-one-out fold, so the held-out network never influences its
 own model, its terms or its fit; the scores it returns include the price of choosing.
