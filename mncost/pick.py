@@ -2,8 +2,9 @@
 
 The candidates are every configuration with a published top-1 (mncost.accuracy: the
 shipped table for built-ins, a spec's own ``published.top1``, a user table). Each is
-walked once and timed on every profile with the plain roofline (the latency ``analyze``
-reports as ``latency_s``). Within a profile the picks are the candidates that fit the
+walked once and timed on every profile with the prediction ``analyze`` stands behind there:
+the selected model on a fitted profile (``refined_latency_s``, with its leave-one-out error),
+the plain roofline elsewhere (``latency_s``; kept beside it as ``plain_latency_s``). Within a profile the picks are the candidates that fit the
 budget, most accurate first (ties: faster first); the frontier is the Pareto frontier of
 top-1 against predicted latency, shown around the budget. Nothing here is fitted or
 interpolated: a configuration without a published number is not a candidate.
@@ -36,7 +37,8 @@ class Candidate:
     source: str
     macs: int
     params: int
-    latency_s: float
+    latency_s: float  # the profile's prediction: the selected model where fitted, else the plain roofline
+    plain_latency_s: float = math.nan  # the plain roofline (= latency_s on profiles without refinements)
 
     @property
     def label(self) -> str:
@@ -44,7 +46,8 @@ class Candidate:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "alpha": self.alpha, "resolution": self.resolution, "width_rule": self.width_rule,
-                "top1": self.top1, "latency_s": self.latency_s, "macs": self.macs, "params": self.params, "source": self.source}
+                "top1": self.top1, "latency_s": self.latency_s, "plain_latency_s": self.plain_latency_s, "macs": self.macs,
+                "params": self.params, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class ProfilePick:
     fitting: int                          # how many candidates fit
     fastest_over: Candidate | None        # when nothing fits: the fastest candidate, and how far over it is
     all: tuple[Candidate, ...] = ()       # every candidate timed on this profile (for charts)
+    prediction: str = "plain roofline"    # which model the latencies are, with its error where measured
 
     @property
     def best(self) -> Candidate | None:
@@ -101,6 +105,7 @@ class PickResult:
             "hardware": [
                 {
                     "hardware": p.hardware,
+                    "prediction": p.prediction,
                     "best": p.best.to_dict() if p.best else None,
                     "margin_s": p.margin_s,
                     "fitting": p.fitting,
@@ -161,13 +166,24 @@ def _timed(specs: Sequence[ArchSpec], profiles: Sequence[HardwareProfile], extra
                 continue
             seen.add(same)
             for i, hw in enumerate(profiles):
-                latency = analyze_walk(w, hw).totals.latency_s
-                per_profile[i].append(Candidate(spec.name, w.alpha, w.resolution, w.width_rule, entry.top1, entry.cite, macs, params, latency))
+                t = analyze_walk(w, hw).totals
+                predicted = t.latency_s if t.refined_latency_s is None else t.refined_latency_s
+                per_profile[i].append(Candidate(spec.name, w.alpha, w.resolution, w.width_rule, entry.top1, entry.cite, macs, params,
+                                                predicted, t.latency_s))
     return per_profile, skipped
 
 
 def _where(entry: Accuracy) -> str:
     return f"{entry.file}:{entry.line}: " if entry.file and entry.line else ""
+
+
+def prediction(hw: HardwareProfile) -> str:
+    """Which model ``pick`` times on ``hw``, as a reader needs it: the plain roofline, or the
+    selected (fitted) model with its leave-one-out error where the profile records one."""
+    if hw.refinements is None:
+        return "plain roofline"
+    e = hw.expected_error
+    return f"selected model ({e.sentence()})" if e is not None else "the profile's fitted refinements"
 
 
 def pick(
@@ -195,7 +211,8 @@ def pick(
         under = [c for c in front if c.latency_s <= budget_s]
         over = [c for c in front if c.latency_s > budget_s]
         fastest = None if fits else min(cands, key=lambda c: (c.latency_s, -c.top1))
-        results.append(ProfilePick(hw.name, budget_s, tuple(fits[:top]), tuple(front), tuple(under[-around:] + over[:around]), len(fits), fastest, tuple(cands)))
+        results.append(ProfilePick(hw.name, budget_s, tuple(fits[:top]), tuple(front), tuple(under[-around:] + over[:around]), len(fits), fastest,
+                                   tuple(cands), prediction(hw)))
     return PickResult(budget_s, min_top1, len(per_profile[0]), tuple(results), tuple(skipped))
 
 

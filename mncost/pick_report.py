@@ -51,7 +51,8 @@ def pick_report(result: PickResult, folder: Path, argv: Sequence[str] | None = N
 
     doc = Document(_title(result))
     doc.add(Paragraph("Candidates: every configuration with a published ImageNet-1k top-1 (the shipped accuracy table, a spec's own "
-                      "`published.top1`, or an `--accuracy` file), timed with the plain roofline. The pick is the most accurate "
+                      "`published.top1`, or an `--accuracy` file), timed on each profile with the model `analyze` reports there "
+                      "(the selected model on a fitted profile, with its leave-one-out error; else the plain roofline). The pick is the most accurate "
                       "configuration whose predicted latency fits the budget; the margin is the budget it leaves."))
     doc.add(Table(SUMMARY_HEADERS, _summary(result), "llrrrl"))
     line = _changes_line(result)
@@ -61,6 +62,7 @@ def pick_report(result: PickResult, folder: Path, argv: Sequence[str] | None = N
     doc.add(Heading("Top-1 against latency"), Image("pick.png", "Published top-1 against predicted latency per profile; the frontier in red, the budget dashed, the pick ringed"))
     for p in result.profiles:
         doc.add(Heading(p.hardware))
+        doc.add(Paragraph(f"Latency: {p.prediction}."))
         doc.add(Table(["role", "#", "configuration", "width rule", "top-1", "latency", "margin", "source"],
                       [[role, str(rank), c.label, c.width_rule, f"{c.top1:g}", seconds(c.latency_s), _margin(result.budget_s - c.latency_s), c.source]
                        for role, rank, c in _rows(p)], "lrllrrrl"))

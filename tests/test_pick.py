@@ -66,6 +66,25 @@ def test_picks_are_sorted_fit_and_the_frontier_is_not_dominated(v123_result):
         assert p.next_better is None or (p.next_better.latency_s > 2e-3 and p.next_better.top1 > p.best.top1)
 
 
+def test_a_fitted_profile_is_timed_by_its_selected_model(capsys):
+    # On a fitted profile pick uses the prediction analyze stands behind (the selected model), says so
+    # with its leave-one-out error, and keeps the plain roofline beside it; a generic profile is unchanged.
+    fitted, generic = load_hardware("pixel6-cpu"), load_hardware("cpu")
+    assert fitted.refinements is not None and fitted.expected_error is not None
+    r = pick([mncost.load_spec(m) for m in ("v2", "fastvit-t8")], [fitted, generic], budget_s=30e-3)
+    on_fitted, on_generic = r.profiles
+    assert on_fitted.prediction == f"selected model ({fitted.expected_error.sentence()})" and on_generic.prediction == "plain roofline"
+    for c in on_fitted.all:
+        t = mncost.analyze(c.model, fitted, alpha=c.alpha, resolution=c.resolution, width_rule=c.width_rule).totals
+        assert (c.latency_s, c.plain_latency_s) == (t.refined_latency_s, t.latency_s)
+    assert all(c.latency_s == c.plain_latency_s for c in on_generic.all)
+    slower = [c for c in on_fitted.all if c.model == "fastvit-t8"]  # its 7×7 depthwise: far above the plain roofline
+    assert slower and all(c.latency_s > 2 * c.plain_latency_s for c in slower)
+    code, out, _ = run_cli(capsys, "pick", "--budget-ms", "30", "--models", "v2,fastvit-t8", "--hw", "pixel6-cpu", "--format", "json")
+    doc = json.loads(out)["hardware"][0]
+    assert code == 0 and doc["prediction"].startswith("selected model (leave-one-out median error") and "plain_latency_s" in doc["best"]
+
+
 def test_frontier_definition():
     from mncost.pick import Candidate
 

@@ -14,7 +14,7 @@ from ..text import markup
 from .formats import Format, md_table, rich_to_text
 
 CSV_COLUMNS = ["hardware", "role", "rank", "model", "alpha", "resolution", "width_rule", "top1", "latency_s", "margin_s",
-               "fits", "macs", "params", "source"]
+               "fits", "macs", "params", "source", "plain_latency_s", "prediction"]
 
 
 def render(result: PickResult, fmt: Format) -> str:
@@ -43,7 +43,8 @@ def to_csv(result: PickResult) -> str:
     for p in result.profiles:
         for role, rank, c in _rows(p):
             writer.writerow([p.hardware, role, rank, c.model, c.alpha, c.resolution, c.width_rule, c.top1, c.latency_s,
-                             result.budget_s - c.latency_s, c.latency_s <= result.budget_s, c.macs, c.params, c.source])
+                             result.budget_s - c.latency_s, c.latency_s <= result.budget_s, c.macs, c.params, c.source,
+                             c.plain_latency_s, p.prediction])
     return buffer.getvalue()
 
 
@@ -85,7 +86,7 @@ def to_markdown(result: PickResult) -> str:
     if line:
         parts.append(line + "\n")
     for p in result.profiles:
-        parts.append(f"## {p.hardware}\n")
+        parts.append(f"## {p.hardware}\n\nLatency: {p.prediction}.\n")
         parts.append(md_table(["role", "#", "configuration", "width rule", "top-1", "latency", "margin"],
                               [[role, rank, c.label, c.width_rule, f"{c.top1:g}", seconds(c.latency_s), _margin(result.budget_s - c.latency_s)]
                                for role, rank, c in _rows(p)], "lrllrrr"))
@@ -113,7 +114,8 @@ def rich_pick(result: PickResult) -> Any:
     if line:
         parts.append(Text(line))
     for p in result.profiles:
-        table = Table(title=f"{markup(p.hardware)}: {p.fitting} of {result.candidates} fit", title_justify="left", header_style="bold")
+        table = Table(title=f"{markup(p.hardware)}: {p.fitting} of {result.candidates} fit; latency: {markup(p.prediction)}", title_justify="left",
+                      header_style="bold")
         for col in ("role", "#", "configuration", "width rule", "top-1", "latency", "margin"):
             table.add_column(col, justify="right" if col in ("#", "top-1", "latency", "margin") else "left", no_wrap=col == "configuration")
         for role, rank, c in _rows(p):
