@@ -87,7 +87,7 @@ def latency_lines(df: pd.DataFrame, x: str, folder: Path, stem: str) -> list[str
             for k, (fixed, group) in enumerate(per_model.groupby(other, sort=True)):
                 group = group.sort_values(x)
                 suffix = f" ({other} {fixed:g})" if per_model[other].nunique() > 1 else ""
-                ax.plot(group[x], group["latency_s"] * 1e3, marker="o", ms=3, color=colors[model], ls=styles[k % len(styles)], label=f"{model}{suffix}")
+                ax.plot(group[x], group["predicted_s"] * 1e3, marker="o", ms=3, color=colors[model], ls=styles[k % len(styles)], label=f"{model}{suffix}")
         ax.set_title(hw)
         ax.set_xlabel("width multiplier α" if x == "alpha" else "input resolution (pixels)")
         ax.set_ylabel("predicted latency (ms)")
@@ -108,13 +108,13 @@ def pareto_chart(df: pd.DataFrame, axis: str, folder: Path, stem: str = "pareto"
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.8 * rows), squeeze=False)
     for ax, hw in zip(axes.flat, hardware):
         sub = df[df["hardware"] == hw]
-        ax.scatter(sub["latency_s"] * 1e3, sub[axis], s=14, color="tab:blue", alpha=0.5, label="variant")
-        front = sub[sub["pareto"]].sort_values("latency_s")
-        ax.plot(front["latency_s"] * 1e3, front[axis], color="tab:red", marker="o", ms=4, lw=1.2, label="Pareto frontier")
+        ax.scatter(sub["predicted_s"] * 1e3, sub[axis], s=14, color="tab:blue", alpha=0.5, label="variant")
+        front = sub[sub["pareto"]].sort_values("predicted_s")
+        ax.plot(front["predicted_s"] * 1e3, front[axis], color="tab:red", marker="o", ms=4, lw=1.2, label="Pareto frontier")
         step = max(1, len(front) // 10)  # label about ten frontier points, not all of them
         for _, row in front.iloc[::step].iterrows():
             name = row["model"] if row["alpha"] == 1.0 else f"{row['model']} α={row['alpha']:g}"
-            ax.annotate(name, (row["latency_s"] * 1e3, row[axis]), fontsize=6, xytext=(3, -8), textcoords="offset points")
+            ax.annotate(name, (row["predicted_s"] * 1e3, row[axis]), fontsize=6, xytext=(3, -8), textcoords="offset points")
         ax.set_xscale("log")
         if axis == "macs":
             ax.set_yscale("log")

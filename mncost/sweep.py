@@ -4,8 +4,10 @@ Each (model, α, width rule) is walked once for all its resolutions
 (:func:`mncost.vector_walk.iter_grid`: integer arrays over resolution × layer, exact),
 and the roofline core (:func:`mncost.roofline.network_times`) prices every
 configuration on every profile at once, the profile's refinements included
-(``refined_latency_s``; ``latency_s`` stays the plain roofline). Counts stay exact
-integers; times are float seconds.
+(``refined_latency_s``; ``latency_s`` stays the plain roofline). ``predicted_s`` is the
+prediction ``analyze`` stands behind on each profile (the selected model where the profile
+is fitted, else the plain roofline); rows are ranked by it by default and the Pareto
+frontier is drawn on it. Counts stay exact integers; times are float seconds.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     "model", "alpha", "resolution", "width_rule", "hardware", "macs", "params", "weight_bytes",
-    "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto", "refined_latency_s",
+    "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto", "refined_latency_s", "predicted_s",
 ]
 NUMERIC = [c for c in COLUMNS if c not in ("model", "hardware", "width_rule", "rank", "pareto")]
 ASCENDING = {"top1": False}  # rank-by direction: higher is better only for accuracy
@@ -115,7 +117,7 @@ def sweep(
     width_rule: str | None = None,
     batch: int = 1,
     include_bn_params: bool = False,
-    rank_by: str = "latency_s",
+    rank_by: str = "predicted_s",
     on_config: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """One row per (model, resolution, α, hardware) in that order, ranked within each hardware."""
@@ -129,7 +131,7 @@ def sweep(
     wbytes = parr.weight_bytes_per_param.astype(np.int64)
     abytes = parr.activation_bytes_per_elem.astype(np.int64)
     p_n = len(profiles)
-    parts: dict[str, list[Any]] = {c: [] for c in COLUMNS if c not in ("rank", "pareto")}
+    parts: dict[str, list[Any]] = {c: [] for c in COLUMNS if c not in ("rank", "pareto", "predicted_s")}
     for spec in specs:
         rule = width_rule if width_rule in spec.width_rules or width_rule is None else None
         if width_rule is not None and rule is None:
@@ -171,6 +173,7 @@ def sweep(
     del data
     df["alpha"] = df["alpha"].astype("float64")
     df["top1"] = df["top1"].astype("float64")
+    df["predicted_s"] = df["refined_latency_s"].fillna(df["latency_s"])
     df["rank"] = rank(df, rank_by)
     df["pareto"] = pareto_flags(df)
     return df[COLUMNS]
@@ -232,7 +235,7 @@ def pareto_flags(df: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     axis = pareto_axis(df)
-    latency = df["latency_s"].to_numpy(dtype=np.float64)
+    latency = df["predicted_s"].to_numpy(dtype=np.float64)
     quality = df[axis].astype(float).to_numpy()
     flags = np.zeros(len(df), dtype=bool)
     for rows in df.groupby("hardware").indices.values():  # positions, not copies of the frame

@@ -36,11 +36,16 @@ def test_sweep_rows_equal_single_analyze_results(grid_df):
         assert row["memory_bound_share"] == pytest.approx(single.memory_bound_share, rel=1e-9, abs=1e-12)
 
 
-def test_ranks_are_per_hardware_and_follow_latency(grid_df):
+def test_ranks_are_per_hardware_and_follow_the_prediction(grid_df):
+    # predicted_s is what analyze stands behind: the selected model on a fitted profile, else the plain roofline
+    fitted = grid_df["refined_latency_s"].notna()
+    assert fitted.any() and (~fitted).any()
+    assert (grid_df.loc[fitted, "predicted_s"] == grid_df.loc[fitted, "refined_latency_s"]).all()
+    assert (grid_df.loc[~fitted, "predicted_s"] == grid_df.loc[~fitted, "latency_s"]).all()
     for _, group in grid_df.groupby("hardware"):
         ordered = group.sort_values("rank")
         assert ordered["rank"].tolist() == list(range(1, len(group) + 1))
-        assert ordered["latency_s"].is_monotonic_increasing
+        assert ordered["predicted_s"].is_monotonic_increasing
 
 
 def test_rank_ties_share_the_better_rank():
@@ -87,7 +92,7 @@ def test_csv_round_trips_through_pandas(capsys):
     assert code == 0
     df = pd.read_csv(io.StringIO(out))
     assert list(df.columns) == ["model", "alpha", "resolution", "width_rule", "hardware", "macs", "params", "weight_bytes",
-                                "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto", "refined_latency_s"]
+                                "activation_bytes", "latency_s", "memory_bound_share", "top1", "rank", "pareto", "refined_latency_s", "predicted_s"]
     assert len(df) == 2 * 3 * 2
     assert df["macs"].dtype == "int64"
     again = sweep([mncost.load_spec("v2"), mncost.load_spec("v3-large")], [mncost.load_hardware("cpu"), mncost.load_hardware("edgetpu")], alphas=[0.5, 0.75, 1.0])

@@ -41,7 +41,7 @@ ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma 
 HwListOpt = Annotated[str, typer.Option("--hw", "-H", help="Comma list of hardware profiles (names or .yaml paths), 'generic' (cpu, dsp, edgetpu, gpu) or 'all' (with every fitted device profile).")]
 ResolutionsOpt = Annotated[Optional[str], typer.Option("--resolution", "-r", help="Input resolutions: a comma list and/or start:stop:step ranges (128:224:32). Default: each model's own.")]
 RhosOpt = Annotated[Optional[str], typer.Option("--rho", help="Resolution multipliers ρ (N = round(ρ × default)): a list or range. Not with --resolution.")]
-RankByOpt = Annotated[str, typer.Option("--rank-by", help="Column to rank by within each hardware (latency_s, macs, params, weight_bytes, activation_bytes, memory_bound_share, top1).")]
+RankByOpt = Annotated[str, typer.Option("--rank-by", help="Column to rank by within each hardware (predicted_s: the selected model on a fitted profile, else the plain roofline; latency_s: always the plain roofline; macs, params, weight_bytes, activation_bytes, memory_bound_share, top1).")]
 RidgeOpt = Annotated[str, typer.Option("--rp", help="Ridge points in MACs/byte: a comma list and/or start:stop:step ranges (stop included).")]
 PeakOpt = Annotated[float, typer.Option("--peak-macs-per-s", help="Fixed peak MAC/s of the ridge sweep (rankings do not depend on it).")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="Bytes per weight and activation in the ridge sweep: int8, fp16, bf16 or fp32.")]

@@ -60,7 +60,7 @@ def render_ridge(df: pd.DataFrame, flips: list[Flip], fmt: Format, *, peak_macs_
 
 def ranked_table(group: pd.DataFrame, top: int | None = None) -> Table:
     """One hardware's ranking: the same table in the terminal, markdown and HTML."""
-    rows = group.sort_values(["rank", "latency_s"])
+    rows = group.sort_values(["rank", "predicted_s"])
     if top is not None:
         rows = rows.head(top)
     return Table(["rank", "variant", "MACs", "params", "latency", "memory-bound", "top-1", "Pareto"],
@@ -70,7 +70,7 @@ def ranked_table(group: pd.DataFrame, top: int | None = None) -> Table:
 def _ranked_row(row: Any) -> list[str]:
     top1 = "–" if row["top1"] != row["top1"] else f"{row['top1']:g}"
     return [
-        str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["latency_s"]),
+        str(row["rank"]), variant_label(row), count(int(row["macs"])), count(int(row["params"])), seconds(row["predicted_s"]),
         f"{row['memory_bound_share']:.0%}", top1, "✓" if row["pareto"] else "",
     ]
 
@@ -109,7 +109,7 @@ def rich_sweep(df: pd.DataFrame, rank_by: str, top: int) -> Any:
     for hw, group in df.groupby("hardware", sort=False):
         title = f"{hw}: ranked by {rank_by}" + (f" (top {top} of {len(group)})" if len(group) > top else "")
         parts.append(rich_table(ranked_table(group, top), title, no_wrap_first=False))
-        front = group[group["pareto"]].sort_values("latency_s")
+        front = group[group["pareto"]].sort_values("predicted_s")
         parts.append(Text(f"Pareto frontier (latency vs {'top-1' if axis == 'top1' else 'MACs'}): " + ", ".join(variant_label(r) for _, r in front.iterrows())))
         if line := frontier_line(df, str(hw)):  # the top-1 frontier over the rows with a published number
             parts.append(Text(line))
