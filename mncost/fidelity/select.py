@@ -44,7 +44,9 @@ flattered by it too. The large-depthwise group (kernels above 5×5, ``mncost.ops
 came last, from a measurement of the runtime rather than of any network: XNNPACK runs 7×7 and 9×9
 depthwise kernels 5–11× slower per MAC than 3×3 (``benchmarks/dwconv_kernels.py``). It was looked
 for because FastViT still missed on the phone CPUs, so those two devices' figures (Pixel 6 CPU
-5.9 % → 4.5 %, S23 CPU 13.0 % → 9.6 %) carry that choice too. The selection is greedy and can still extrapolate where a
+5.9 % → 4.5 %, S23 CPU 13.0 % → 9.6 %) carry that choice too. Also tried and not kept, seen on these
+data: counting depthwise convs with a channel multiplier (FastViT's patch embeddings, 4–5 GMAC/s in
+XNNPACK) in that group scored worse (Pixel 6 CPU 7.7 %, S23 CPU 11.1 %). The selection is greedy and can still extrapolate where a
 held-out network has far more of a group than its training rows. :func:`nested_selection` runs this
 choice inside every outer leave-one-out fold, so the held-out network never influences its
 own model, its terms or its fit; the scores it returns include the price of choosing.
