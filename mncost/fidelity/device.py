@@ -162,11 +162,11 @@ class DeviceFit:
             "terms": list(s.chosen.terms),
             "params": {k: float(f"{v:.6g}") for k, v in s.fit.params.as_dict().items() if math.isfinite(v)},
             "networks": len(self.rows),
-            "loo_spearman": round(s.loo.spearman, 4),
-            "loo_median_ape": round(s.loo.median_ape, 4),
-            "loo_worst_ape": round(s.loo.worst_ape, 4),
-            "macs_loo_spearman": round(self.macs.loo.spearman, 4),
-            "macs_loo_median_ape": round(self.macs.loo.median_ape, 4),
+            "loo_spearman": round(s.loo.spearman, 6),
+            "loo_median_ape": round(s.loo.median_ape, 6),
+            "loo_worst_ape": round(s.loo.worst_ape, 6),
+            "macs_loo_spearman": round(self.macs.loo.spearman, 6),
+            "macs_loo_median_ape": round(self.macs.loo.median_ape, 6),
             "chosen_per_fold": list(s.per_fold),
             "method": "forward stepwise selection of terms by inner leave-one-out, scored by an outer leave-one-out (mncost.fidelity.fit)",
         }
@@ -182,12 +182,12 @@ class DeviceFit:
             "variants": {
                 e.variant.name: {
                     "params": {k: float(f"{v:.6g}") for k, v in e.fit.params.as_dict().items() if math.isfinite(v)},
-                    "spearman": round(e.in_sample.spearman, 4),
-                    "median_ape": round(e.in_sample.median_ape, 4),
-                    "worst_ape": round(e.in_sample.worst_ape, 4),
-                    "loo_spearman": round(e.loo.spearman, 4),
-                    "loo_median_ape": round(e.loo.median_ape, 4),
-                    "loo_worst_ape": round(e.loo.worst_ape, 4),
+                    "spearman": round(e.in_sample.spearman, 6),
+                    "median_ape": round(e.in_sample.median_ape, 6),
+                    "worst_ape": round(e.in_sample.worst_ape, 6),
+                    "loo_spearman": round(e.loo.spearman, 6),
+                    "loo_median_ape": round(e.loo.median_ape, 6),
+                    "loo_worst_ape": round(e.loo.worst_ape, 6),
                 }
                 for e in self.evaluations
             },
