@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -43,10 +42,9 @@ def main() -> None:
     import torch
     from torch import nn
 
-    from mncost.fidelity.litert_bench import _litert, convert_fp32, quantize_int8, quantized_input
+    from mncost.fidelity.litert_bench import ready_interpreter
     from mncost.fidelity.timing import pinned, time_until_steady
 
-    _, interpreter, _ = _litert()
     print(f"# {cpu_name()}, ai-edge-litert {version('ai-edge-litert')}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, one thread")
     print(f"{'dtype':5s} {'kernel':>6s} {'channels':>8s} {'res':>4s} {'µs':>9s} {'GMAC/s':>7s} {'3×3 GMAC/s (floor)':>19s}")
     for dtype in (("fp32", "int8") if args.dtype == "both" else (args.dtype,)):
@@ -54,17 +52,7 @@ def main() -> None:
             floor = None
             for k in kernels:
                 conv = nn.Conv2d(channels, channels, k, padding=k // 2, groups=channels).eval()
-                x = torch.randn(1, channels, res, res)
-                with tempfile.TemporaryDirectory() as tmp:
-                    path = Path(tmp) / "m.tflite"
-                    convert_fp32(conv, x, path)
-                    if dtype == "int8":
-                        quantize_int8(path, Path(tmp) / "q.tflite", 4)
-                        path = Path(tmp) / "q.tflite"
-                    runner = interpreter.Interpreter(model_content=path.read_bytes(), num_threads=1)
-                runner.allocate_tensors()
-                (detail,) = runner.get_input_details()
-                runner.set_tensor(detail["index"], quantized_input(x.numpy(), detail))
+                runner = ready_interpreter(conv, torch.randn(1, channels, res, res), dtype, calibration_inputs=4, what=f"a {k}×{k} depthwise conv")
                 with pinned(1):
                     t = time_until_steady(runner.invoke, warmup=5, runs=30, max_runs=200)
                 rate = channels * res * res * k * k / t.median_s / 1e9

@@ -12,8 +12,6 @@ variant. Needs the litert extra (`mncost[litert]`).
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 from typing import Any
 
 ACTIVATIONS = {"gelu": "GELU", "silu": "SiLU", "hardswish": "Hardswish", "sigmoid": "Sigmoid"}
@@ -42,27 +40,17 @@ def main() -> None:
     from torch import nn
 
     from mncost.fidelity.bench import build_net
-    from mncost.fidelity.litert_bench import _litert, convert_fp32, quantize_int8, quantized_input
+    from mncost.fidelity.litert_bench import ready_interpreter
     from mncost.fidelity.timing import pinned, time_until_steady
     from mncost.spec import load_spec
     from mncost.walker import walk
 
-    _, interpreter, _ = _litert()
     spec = load_spec(args.model)
     w = walk(spec, resolution=args.resolution)
     for variant in ("as is", f"{args.act} → relu"):
         net, x = build_net(spec, alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule)
         swapped = swap(net, getattr(nn, ACTIVATIONS[args.act]), nn.ReLU) if variant != "as is" else 0
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "m.tflite"
-            convert_fp32(net, x, path)
-            if args.dtype == "int8":
-                quantize_int8(path, Path(tmp) / "q.tflite", 8)
-                path = Path(tmp) / "q.tflite"
-            runner = interpreter.Interpreter(model_content=path.read_bytes(), num_threads=1)
-        runner.allocate_tensors()
-        (detail,) = runner.get_input_details()
-        runner.set_tensor(detail["index"], quantized_input(x.numpy(), detail))
+        runner = ready_interpreter(net, x, args.dtype, calibration_inputs=8, what=f"{args.model} ({variant})")
         with pinned(1):
             t = time_until_steady(runner.invoke, warmup=10, runs=40, max_runs=300)
         print(f"{args.model} r{w.resolution} {args.dtype} {variant:16s} ({swapped:3d} replaced): {t.median_s * 1e3:8.2f} ms, "

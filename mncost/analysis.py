@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError
 from .hardware import HardwareProfile, Refinements, load_hardware
-from .ops import activation_class, numel
-from .roofline import LayerTiming, time_layer
+from .roofline import LayerTiming, activation_cost_s, time_layer
 from .spec import ArchSpec, load_spec
 from .walker import Walk, walk
 
@@ -32,6 +31,11 @@ class Totals:
     memory_bound_layers: int
     refined_latency_s: float | None = None  # the profile's refinements applied (plain latency_s stays beside it)
     refined_activation_s: float | None = None  # the activation-cost part of refined_latency_s (None: the profile fits none)
+
+    @property
+    def predicted_s(self) -> float:
+        """The prediction to stand behind: the refined (selected-model) latency where the profile has one, else the plain roofline."""
+        return self.latency_s if self.refined_latency_s is None else self.refined_latency_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,7 @@ def _activation_s(w: Walk, r: Refinements | None, batch: int) -> float | None:
     built natively for its runtime did not show (``mncost.fidelity.model``)."""
     if r is None or not r.act_s_per_elem:
         return None
-    return sum(numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0) for layer in w.layers)
+    return sum(activation_cost_s(layer, r, batch) for layer in w.layers)
 
 
 def analyze(

@@ -60,6 +60,11 @@ GROUP_FALLBACK: dict[str, str] = {"large_depthwise": "depthwise"}
 ``depthwise`` alone slows every depthwise layer, as it did before large kernels had a group."""
 
 
+def fallback_children(group: str) -> tuple[str, ...]:
+    """The groups that take ``group``'s slowdown when they have none of their own."""
+    return tuple(child for child, parent in GROUP_FALLBACK.items() if parent == group)
+
+
 def group_slowdown(slowdown: Mapping[str, float], group: str) -> float:
     """The slowdown factor of ``group`` under a ``{group: factor}`` refinement (1 where none applies)."""
     if group in slowdown:

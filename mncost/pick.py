@@ -167,9 +167,8 @@ def _timed(specs: Sequence[ArchSpec], profiles: Sequence[HardwareProfile], extra
             seen.add(same)
             for i, hw in enumerate(profiles):
                 t = analyze_walk(w, hw).totals
-                predicted = t.latency_s if t.refined_latency_s is None else t.refined_latency_s
                 per_profile[i].append(Candidate(spec.name, w.alpha, w.resolution, w.width_rule, entry.top1, entry.cite, macs, params,
-                                                predicted, t.latency_s))
+                                                t.predicted_s, t.latency_s))
     return per_profile, skipped
 
 

@@ -81,8 +81,7 @@ def summary_rows(result: AnalysisResult) -> list[tuple[str, str]]:
                                          f"(the {seconds(t.refined_activation_s)} of activation cost is that of graphs exported from PyTorch)"))
     expected = hw.expected_error
     if expected is not None:  # fitted profile: the selected model's prediction and its honest error
-        shown = t.refined_latency_s if t.refined_latency_s is not None else t.latency_s
-        rows.append(("selected model", f"{seconds(shown)} ({expected.sentence()})"))
+        rows.append(("selected model", f"{seconds(t.predicted_s)} ({expected.sentence()})"))
     rows += [
         ("memory-bound", f"{t.memory_bound_share:.1%} of the time, {t.memory_bound_layers} of {t.layers} layers"),
     ]

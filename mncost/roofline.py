@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from .hardware import HardwareProfile
+from .hardware import HardwareProfile, Refinements
 from .ops import GROUPS as GROUPS  # re-exported: the refinements' slowdown groups
 from .ops import ACT_CLASSES, LayerCost, Shape, activation_class, group_slowdown, numel
 
@@ -188,8 +188,13 @@ def refined_time(layer: LayerCost, hw: HardwareProfile, *, batch: int, weight_by
         numel(layer.in_shape) * read_size, numel(layer.out_shape) * write_size, group_slowdown(r.slowdown, layer.group),
         peak_macs_per_s=r.peak_macs_per_s or hw.peak_macs_per_s, mem_bw_bytes_per_s=r.mem_bw_bytes_per_s or hw.mem_bw_bytes_per_s,
         onchip_bytes=r.onchip_bytes, overhead_s_per_layer=r.overhead_s_per_layer,
-        act_s=numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0),
+        act_s=activation_cost_s(layer, r, batch),
     ))
+
+
+def activation_cost_s(layer: LayerCost, r: Refinements, batch: int) -> float:
+    """The refinements' activation cost of one layer: output elements × its activation class's cost."""
+    return numel(layer.out_shape) * batch * r.act_s_per_elem.get(activation_class(layer.act), 0.0)
 
 
 class NetworkLatency(NamedTuple):

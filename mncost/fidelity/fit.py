@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..ops import ACT_CLASSES, ACTIVATION_CLASSES, GROUP_FALLBACK
+from ..ops import ACT_CLASSES, ACTIVATION_CLASSES, fallback_children
 from .model import GROUPS, ModelParams, NetworkSet, predict_latency_s
 
 SLOW_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "dense")
@@ -183,7 +183,7 @@ class Design:
 
     def has_group(self, group: str) -> np.ndarray:
         """Per network: does it contain layers of ``group`` (or of a group that falls back to it)?"""
-        members = [GROUPS.index(g) for g in (group, *(c for c, parent in GROUP_FALLBACK.items() if parent == group))]
+        members = [GROUPS.index(g) for g in (group, *fallback_children(group))]
         return np.bincount(self.net.net_index[np.isin(self.net.group, members)], minlength=self.net.n_networks) > 0
 
     def has_act(self, cls: str) -> np.ndarray:
@@ -192,9 +192,9 @@ class Design:
 
 
 def _group_sum(s: np.ndarray, group: str, slowed: Sequence[str]) -> np.ndarray:
-    """A_g(r) of a slowed group, with the groups that fall back to it (``GROUP_FALLBACK``) unless
+    """A_g(r) of a slowed group, with the groups that fall back to it (``mncost.ops.GROUP_FALLBACK``) unless
     they are slowed themselves: the fitted factor is then theirs too, as in the prediction."""
-    members = [group] + [child for child, parent in GROUP_FALLBACK.items() if parent == group and child not in slowed]
+    members = [group] + [child for child in fallback_children(group) if child not in slowed]
     out: np.ndarray = s[:, :, [GROUPS.index(g) for g in members]].sum(axis=2)
     return out
 

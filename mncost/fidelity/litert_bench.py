@@ -109,6 +109,31 @@ def quantized_input(x: Any, detail: dict[str, Any]) -> Any:
     return np.clip(np.round(np.asarray(x, dtype=np.float64) / scale) + zero_point, info.min, info.max).astype(dtype)
 
 
+def ready_interpreter(net: Any, x: Any, dtype: str, *, threads: int = 1, calibration_inputs: int = 16, what: str = "the model") -> Any:
+    """``net`` converted (and for ``dtype`` int8 quantized) to a LiteRT interpreter with ``x`` set as
+    its input and run once: a kernel that cannot run the graph raises :class:`RuntimeFailure` here,
+    naming ``what``, before any timing. Shared by ``bench_litert`` and the LiteRT benchmark scripts."""
+    _, interpreter, _ = _litert()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.tflite"
+        convert_fp32(net, x, path)
+        if dtype == "int8":
+            quantized = Path(tmp) / "model.int8.tflite"
+            quantize_int8(path, quantized, calibration_inputs)
+            path = quantized
+        with quiet():
+            runner = interpreter.Interpreter(model_content=path.read_bytes(), num_threads=threads)
+            runner.allocate_tensors()
+    (detail,) = runner.get_input_details()
+    runner.set_tensor(detail["index"], quantized_input(x.numpy(), detail))
+    try:
+        runner.invoke()
+    except RuntimeError as exc:
+        reason = " ".join(str(exc).split()).rstrip(".")
+        raise RuntimeFailure(f"LiteRT cannot run the {dtype} graph of {what}: {reason}") from None
+    return runner
+
+
 def bench_litert(
     model: str,
     *,
@@ -127,29 +152,14 @@ def bench_litert(
     """Convert, (quantize), and time one configuration with the LiteRT interpreter (XNNPACK)."""
     if dtype not in ("fp32", "int8"):
         raise ValueError(f"dtype must be fp32 or int8, got {dtype!r}")
-    _, interpreter, _ = _litert()
+    _litert()  # a missing extra is one clear line before any model is built
     if quick:
         warmup, runs, max_runs, calibration_inputs = 1, 3, 3, 2
     spec = load_spec(model)
     w = walk(spec, alpha=alpha, resolution=resolution, width_rule=width_rule)
     net, x = build_net(spec, alpha=w.alpha, resolution=w.resolution, width_rule=w.width_rule)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.tflite"
-        convert_fp32(net, x, path)
-        if dtype == "int8":
-            quantized = Path(tmp) / "model.int8.tflite"
-            quantize_int8(path, quantized, calibration_inputs)
-            path = quantized
-        with quiet():
-            runner = interpreter.Interpreter(model_content=path.read_bytes(), num_threads=threads)
-            runner.allocate_tensors()
-    (detail,) = runner.get_input_details()
-    runner.set_tensor(detail["index"], quantized_input(x.numpy(), detail))
-    try:
-        runner.invoke()  # once before timing: a kernel that cannot run this graph says so here
-    except RuntimeError as exc:
-        reason = " ".join(str(exc).split()).rstrip(".")
-        raise RuntimeFailure(f"LiteRT cannot run the {dtype} graph of {w.spec.name} α={w.alpha:g} r{w.resolution}: {reason}") from None
+    runner = ready_interpreter(net, x, dtype, threads=threads, calibration_inputs=calibration_inputs,
+                               what=f"{w.spec.name} α={w.alpha:g} r{w.resolution}")
     with pinned(threads):
         timing = time_until_steady(runner.invoke, warmup=warmup, runs=runs, max_runs=max_runs)
     return runtime_result(model, w, timing, runtime="litert", dtype=dtype, threads=threads, hw=hw)
