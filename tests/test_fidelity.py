@@ -577,7 +577,7 @@ def test_calibrate_quick(torch):
 
 
 def test_bench_quick_per_layer(torch):
-    from mncost.fidelity.bench import bench, bench_all
+    from mncost.fidelity.bench import bench, bench_all, bench_grid
 
     hw = mncost.load_hardware("cpu")
     result = bench("v3-small", alpha=0.5, resolution=32, threads=1, hw=hw, quick=True)
@@ -587,7 +587,7 @@ def test_bench_quick_per_layer(torch):
     assert all(layer.measured_s > 0 for layer in result.layers)
     assert result.latency_s > 0 and result.threads == 1
     assert result.predicted_s == pytest.approx(mncost.analyze("v3-small", hw, alpha=0.5, resolution=32).totals.latency_s, rel=1e-12)
-    rows = bench_all(threads=1, quick=True)
+    rows = bench_all(bench_grid(quick=True), threads=1, quick=True)
     assert len(rows) == 4 and all(r.latency_ms > 0 and r.dtype == "fp32" and r.threads == 1 for r in rows)
     again = parse_measurements(format_measurements(rows))
     assert [(r.model, r.alpha, r.resolution, r.latency_ms) for r in again] == [(r.model, r.alpha, r.resolution, float(f"{r.latency_ms:.6g}")) for r in rows]

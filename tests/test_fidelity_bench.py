@@ -112,6 +112,24 @@ def test_bench_all_passes_its_options_and_the_zoo(monkeypatch, capsys):
     assert seen["grid"] == bench.BENCH_GRID + bench.ZOO_GRID and {m for m, *_ in bench.ZOO_GRID} >= {"fastvit-t8", "convnext-small"}
 
 
+def test_bench_all_quick_zoo_is_small(capsys, monkeypatch):
+    """--quick shrinks the zoo too: one network of each family at 64 px, not the full-size grid."""
+    from mncost.fidelity import bench
+
+    seen = {}
+
+    def fake_bench_all(grid, **kw):
+        seen.update(kw, grid=grid)
+        return [Measurement(model=m, alpha=a, resolution=r, latency_ms=1.0 + i, runs=3, latency_iqr_ms=0.01) for i, (m, a, r, _) in enumerate(grid)]
+
+    monkeypatch.setattr(bench, "bench_all", fake_bench_all)
+    code, _, _ = run_cli(capsys, "bench", "--all", "--zoo", "--quick")
+    assert code == 0 and seen["quick"] is True
+    assert seen["grid"] == bench.QUICK_GRID + bench.QUICK_ZOO_GRID
+    families = {m.split("-")[0] for m, *_ in bench.QUICK_ZOO_GRID}
+    assert families == {m.split("-")[0] for m, *_ in bench.ZOO_GRID} and max(r for _, _, r, _ in seen["grid"]) <= 64
+
+
 def test_litert_input_quantization_by_hand():
     import numpy as np
 

@@ -108,13 +108,12 @@ def bench_command(
     check_output(output)
     if all_models:
         require("numpy", "scipy")
-        from ..fidelity.bench import BENCH_GRID, ZOO_GRID, bench_all
+        from ..fidelity.bench import bench_all, bench_grid
         from ..fidelity.device import fit_measurements
         from ..fidelity.measurements import format_measurements
         from ..fidelity.report import render_fit
 
-        grid = BENCH_GRID + ZOO_GRID if zoo else BENCH_GRID
-        rows = bench_all(grid, threads=threads, quick=quick, runtime=runtime, dtype=bench_dtype, runs=runs, max_runs=max_runs, warmup=warmup)
+        rows = bench_all(bench_grid(zoo=zoo, quick=quick), threads=threads, quick=quick, runtime=runtime, dtype=bench_dtype, runs=runs, max_runs=max_runs, warmup=warmup)
         noise_check(rows, max_noise)
         if output is not None:
             emit(format_measurements(rows, comments=(f"Measured by mncost bench --all{' --zoo' if zoo else ''} --runtime {runtime} --dtype {bench_dtype}: batch 1, BN folded, {threads} thread(s), median of the timed runs; noise = latency_iqr_ms / latency_ms.",)), output)

@@ -249,6 +249,18 @@ ZOO_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
 QUICK_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
     ("v1", 0.25, 32, None), ("v2", 0.35, 32, None), ("v3-small", 0.5, 32, None), ("v4-conv-s", 0.5, 32, None),
 )
+QUICK_ZOO_GRID: tuple[tuple[str, float, int | None, str | None], ...] = (
+    ("mobileone-s0", 1.0, 64, None), ("fastvit-t8", 1.0, 64, None), ("efficientvit-b1", 1.0, 64, None),
+    ("convnext-small", 1.0, 64, None),
+)
+"""``--quick`` stand-ins (a smoke run, seconds, not data): tiny MobileNets and one of each zoo family at 64 px."""
+
+
+def bench_grid(*, zoo: bool = False, quick: bool = False) -> tuple[tuple[str, float, int | None, str | None], ...]:
+    """``bench --all``'s configurations: the MobileNets, with ``zoo`` the paper's other families too."""
+    if quick:
+        return QUICK_GRID + QUICK_ZOO_GRID if zoo else QUICK_GRID
+    return BENCH_GRID + ZOO_GRID if zoo else BENCH_GRID
 
 
 def bench_all(
@@ -266,10 +278,11 @@ def bench_all(
     """Benchmark each (model, α, resolution, width rule) of ``grid``: rows for ``fit`` (total latency only).
 
     ``runtime`` "onnxruntime" measures with :func:`mncost.fidelity.onnx_bench.bench_onnx`, "litert" with
-    :func:`mncost.fidelity.litert_bench.bench_litert` (fp32 or int8).
+    :func:`mncost.fidelity.litert_bench.bench_litert` (fp32 or int8). ``quick``: 1 warm-up and 3 runs each
+    (pair it with ``bench_grid(quick=True)``'s small networks).
     """
     if quick:
-        grid, warmup, runs, max_runs = QUICK_GRID if grid is BENCH_GRID else grid, 1, 3, 3
+        warmup, runs, max_runs = 1, 3, 3
     rows = []
     for model, alpha, res, rule in grid:
         try:

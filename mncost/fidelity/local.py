@@ -30,7 +30,7 @@ def run_local(
     from ..output import write_atomic
     from ..spec import load_spec
     from ..walker import walk
-    from .bench import bench, bench_all
+    from .bench import bench, bench_all, bench_grid
     from .calibrate import calibrate, calibration_profile, cpu_model
     from .measurements import format_measurements
     from .model import build_network_set, layer_group, layer_times_s
@@ -41,7 +41,7 @@ def run_local(
     profile = calibration_profile(cal)
     write_profile(out / "local-cpu-calibrated.yaml", profile, comments=("Written by mncost.fidelity.local.run_local (mncost.fidelity.calibrate).",))
     load_before = os.getloadavg()
-    rows = bench_all(threads=threads, quick=quick)
+    rows = bench_all(bench_grid(quick=quick), threads=threads, quick=quick)
     load_after = os.getloadavg()
     notes = (
         f"Measured by mncost.fidelity.local.run_local: bench_all(threads={threads}), torch {cal.torch_version} eager fp32, "
