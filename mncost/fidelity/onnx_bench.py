@@ -4,8 +4,13 @@ The spec's torch model (:func:`mncost.fidelity.bench.build_net`: eval mode, BN f
 exported with ``torch.onnx.export(..., dynamo=False)`` (TorchScript exporter, opset 17),
 then run by ``onnxruntime`` with one intra-op and one inter-op thread by default, batch 1,
 all graph optimisations on. ``dtype="int8"`` first quantizes it statically to QDQ form
-(``onnxruntime.quantization.quantize_static``: int8 weights per channel, int8 activations,
+(``onnxruntime.quantization.quantize_static``: int8 weights per channel, uint8 activations,
 MinMax calibration on ``calibration_inputs`` generated inputs, standard normal, seeded).
+Why uint8 activations (U8S8): with int8 ones (S8S8) onnxruntime 1.32 on x86 fuses only part of
+the convolutions into ``QLinearConv`` and runs the rest as float ``Conv``s between
+``DequantizeLinear`` and ``QuantizeLinear`` (MobileNetV3-Large: 30 of 62 fused, 13.5 ms; U8S8:
+62 of 62, 4.4 ms; ``benchmarks/profile_onnxruntime.py`` counts them), which is not the int8
+deployment the measurement stands for.
 Timing as for the torch benchmark (:mod:`.timing`). No per-layer times.
 
 Needs ``pip install 'mncost[bench]'`` (onnx, onnxruntime) and torch; imported lazily.
@@ -61,7 +66,7 @@ def quantize_int8(src: Path, dst: Path, input_shape: tuple[int, ...], calibratio
     try:
         prepared = dst.with_suffix(".prep.onnx")
         quant_pre_process(str(src), str(prepared))  # shape inference and constant folding: biases become initializers
-        quantize_static(str(prepared), str(dst), Inputs(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+        quantize_static(str(prepared), str(dst), Inputs(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8, per_channel=True)
     finally:
         root.setLevel(level)

@@ -244,7 +244,7 @@ def _transfer_section(fits: list[tuple[paper.Device, DeviceFit | None]], transfe
 # -- this machine ---------------------------------------------------------------------
 
 
-CAMPAIGNS = ("local_onnx_int8_measurements.csv", "local_litert_int8_measurements.csv", "local_litert_fp32_measurements.csv",
+CAMPAIGNS = ("local_litert_int8_measurements.csv", "local_litert_fp32_measurements.csv",
              "local_litert_zoo_int8_measurements.csv", "local_litert_zoo_fp32_measurements.csv", "local_onnx_zoo_int8_measurements.csv")
 """Deployment-runtime campaigns (``bench --all --runtime onnxruntime|litert --dtype ...``) that local.md scores when present."""
 
