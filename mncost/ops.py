@@ -152,8 +152,8 @@ LARGE_KERNEL_TAPS = 25
 """A depthwise kernel of more taps than this (larger than 5×5) is its own layer group,
 ``large_depthwise``: XNNPACK (LiteRT's CPU runtime, the papers') runs depthwise kernels up to
 25 taps through specialised kernels and larger ones through a generic path. Measured
-(``benchmarks/dwconv_kernels.py``, ai-edge-litert 2.3.0, one AMD EPYC core, 2026-12-04): 3×3 and
-5×5 at 18–45 GMAC/s, 7×7 and 9×9 at 3.0–3.7 GMAC/s, fp32 and int8 alike. A property of the
+(``benchmarks/dwconv_kernels.py``, ai-edge-litert 2.3.0, one core of two AMD EPYC hosts, 2026-12-04): 3×3
+and 5×5 at 18–45 (9–19) GMAC/s, 7×7 and 9×9 at 3.0–3.7 (1.6–2.4) GMAC/s, fp32 and int8 alike. A property of the
 runtime, measured without any network's latency; the fit decides per device whether it matters."""
 
 

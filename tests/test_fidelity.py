@@ -598,3 +598,23 @@ def test_bench_row_is_a_measurement(torch):
 
     row = bench("v1", alpha=0.25, resolution=32, threads=1, quick=True, layer_runs=0).measurement()
     assert isinstance(row, Measurement) and row.device == "local-cpu" and row.runs == 3
+
+
+def test_campaign_section_noise_line_and_verdict(tmp_path):
+    """The committed ONNX Runtime campaign: the noise figures are its rows' IQR / median, and the verdict
+    follows how many networks are above bench's 10 % mark (none, a few, many)."""
+    import statistics
+
+    from mncost.fidelity.report import campaign_section
+
+    src = Path(__file__).resolve().parents[1] / "reports" / "fidelity" / "local_onnx_zoo_int8_measurements.csv"
+    rows = read_measurements(src)
+    noise = [r.latency_iqr_ms / r.latency_ms for r in rows]
+    text = campaign_section(src)
+    assert (f"from {min(noise):.1%} to {max(noise):.1%} (median {statistics.median(noise):.1%}); "
+            f"{sum(n > 0.10 for n in noise)} of {len(rows)} networks above the 10% mark") in text
+    for noisy, verdict in ((0, "Quiet enough to trust the medians."), (2, "Quiet but for those"), (3, "describe a busy machine")):
+        changed = [dataclasses.replace(r, latency_iqr_ms=r.latency_ms * (0.2 if i < noisy else 0.01)) for i, r in enumerate(rows)]
+        path = tmp_path / f"campaign{noisy}.csv"
+        path.write_text(format_measurements(changed))
+        assert verdict in campaign_section(path), noisy

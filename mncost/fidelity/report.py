@@ -307,6 +307,16 @@ def local_report(
     return "".join(out)
 
 
+def _noise_verdict(noisy: int, n: int) -> str:
+    """What a campaign's noise figures allow: a few flagged networks are doubtful medians, many a busy machine."""
+    if not noisy:
+        return "Quiet enough to trust the medians."
+    if noisy <= n // 10:
+        return "Quiet but for those: their medians are less certain than the rest."
+    return ("Those networks were not measured on a quiet machine (other jobs, or the host's own variation): these figures "
+            "describe a busy machine and are not a calibration of the CPU.")
+
+
 def campaign_section(path: str | Path) -> str:
     """A benchmark campaign's CSV (e.g. ``bench --all --runtime onnxruntime --dtype int8``), fitted and scored,
     with every network's noise figure and an honest word on how noisy the machine was."""
@@ -327,8 +337,7 @@ def campaign_section(path: str | Path) -> str:
     return (f"\n## Campaign: `{Path(path).name}`\n\n" + "".join(f"- {c}\n" for c in comments if c)
             + f"\n**Noise**: IQR / median per network from {noise.min():.1%} to {noise.max():.1%} (median {np.median(noise):.1%}); "
             f"{noisy} of {len(noise)} networks above the {NOISY:.0%} mark at which `bench` warns. "
-            + ("Those networks were not measured on a quiet machine (other jobs, or the host's own variation): these figures "
-               "describe a busy machine and are not a calibration of the CPU." if noisy else "Quiet enough to trust the medians.")
+            + _noise_verdict(noisy, len(noise))
             + f"\n\nLeave-one-out r_s / median error: MACs alone {_cell(fit.macs.loo)}, plain roofline {_cell(fit.plain.loo)}, "
             f"selected {_cell(s.loo) if s else '–'} (`{s.chosen.name if s else '–'}`).\n\n"
             + md_table(["network", "MMACs", "measured ms", "noise", "runs", "MACs LOO", "plain LOO", "selected LOO"], table, "l" + "r" * 7))

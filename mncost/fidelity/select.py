@@ -42,7 +42,7 @@ rows (Pixel 6 CPU median error 7.3 % → 5.9 %, worst 2.5× → 0.29×; S23 CPU 
 54.0 % → 24.8 %; S23 GPU 29.6 % → 19.5 %; Pixel 8 EdgeTPU 13.1 % → 13.6 %), so those figures are
 flattered by it too. The large-depthwise group (kernels above 5×5, ``mncost.ops.LARGE_KERNEL_TAPS``)
 came last, from a measurement of the runtime rather than of any network: XNNPACK runs 7×7 and 9×9
-depthwise kernels 5–11× slower per MAC than 3×3 (``benchmarks/dwconv_kernels.py``). It was looked
+depthwise kernels 4–11× slower per MAC than 3×3 (``benchmarks/dwconv_kernels.py``). It was looked
 for because FastViT still missed on the phone CPUs, so those two devices' figures (Pixel 6 CPU
 5.9 % → 4.5 %, S23 CPU 13.0 % → 9.6 %) carry that choice too. Also tried and not kept, seen on these
 data: counting depthwise convs with a channel multiplier (FastViT's patch embeddings, 4–5 GMAC/s in
