@@ -47,7 +47,7 @@ def run_local(
         f"Measured by mncost.fidelity.local.run_local: bench_all(threads={threads}), torch {cal.torch_version} eager fp32, "
         "batch 1, BN folded, median of the timed runs (IQR beside).",
         f"Machine: {cpu_model() or platform.processor()}, {os.cpu_count()} logical CPUs; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (other processes share the cores).",
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (the run itself keeps one core busy: up to 1 of that is its own).",
     )
     write_atomic(out / "local_measurements.csv", format_measurements(rows, comments=notes))
     fit = fit_measurements(rows, name="local-cpu-fitted", dtype="fp32", source=str(out / "local_measurements.csv"))

@@ -244,8 +244,7 @@ def _transfer_section(fits: list[tuple[paper.Device, DeviceFit | None]], transfe
 # -- this machine ---------------------------------------------------------------------
 
 
-CAMPAIGNS = ("local_litert_int8_measurements.csv", "local_litert_fp32_measurements.csv",
-             "local_litert_zoo_int8_measurements.csv", "local_litert_zoo_fp32_measurements.csv", "local_onnx_zoo_int8_measurements.csv")
+CAMPAIGNS = ("local_litert_zoo_int8_measurements.csv", "local_litert_zoo_fp32_measurements.csv", "local_onnx_zoo_int8_measurements.csv")
 """Deployment-runtime campaigns (``bench --all --runtime onnxruntime|litert --dtype ...``) that local.md scores when present."""
 
 
@@ -353,9 +352,9 @@ def _local_reading(fit: DeviceFit, cal: Scores, ratio: float) -> str:
     )
     if r is not None:
         text += (
-            f" The selected model (`{r.chosen.name}`) change the LOO median |error| {_pct(p.loo.median_ape)} → "
+            f" The selected model (`{r.chosen.name}`) changes the LOO median |error| {_pct(p.loo.median_ape)} → "
             f"{_pct(r.loo.median_ape)} and the worst {_pct(p.loo.worst_ape)} → {_pct(r.loo.worst_ape)} (r_s "
-            f"{_rs(p.loo.spearman)} → {_rs(r.loo.spearman)}): what they fit here is in the table above."
+            f"{_rs(p.loo.spearman)} → {_rs(r.loo.spearman)}): what it fits here is in the table above."
         )
     return text + "\n"
 
