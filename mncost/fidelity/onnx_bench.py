@@ -72,6 +72,27 @@ def quantize_int8(src: Path, dst: Path, input_shape: tuple[int, ...], calibratio
         root.setLevel(level)
 
 
+def conv_kernels(optimised: Path) -> tuple[int, int]:
+    """(float ``Conv``, fused ``QLinearConv``) nodes of the graph onnxruntime optimised and runs."""
+    import onnx
+
+    ops = [node.op_type for node in onnx.load(str(optimised)).graph.node]
+    return ops.count("Conv"), ops.count("QLinearConv")
+
+
+def warn_float_convs(optimised: Path, what: str) -> None:
+    """Say so when an int8 run is partly a float one: the int8 roofline does not describe that graph."""
+    import warnings
+
+    from ..errors import MncostWarning
+
+    float_convs, fused = conv_kernels(optimised)
+    if float_convs:
+        warnings.warn(MncostWarning(
+            f"{what}: onnxruntime runs {float_convs} of {float_convs + fused} convolutions of the int8 graph in float "
+            "(not fused into QLinearConv); the measurement is not of an int8 network"), stacklevel=3)
+
+
 def bench_onnx(
     model: str,
     *,
@@ -107,7 +128,11 @@ def bench_onnx(
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if dtype == "int8":
+            options.optimized_model_filepath = str(Path(tmp) / "optimised.onnx")
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        if dtype == "int8":
+            warn_float_convs(Path(options.optimized_model_filepath), f"{model} α={w.alpha:g} r{w.resolution}")
     feed = {"x": x.numpy()}
     with pinned(threads):
         timing = time_until_steady(lambda: session.run(None, feed), warmup=warmup, runs=runs, max_runs=max_runs)
