@@ -1,6 +1,6 @@
 """Where onnxruntime spends a network's time, per operator type: prints numbers, asserts nothing.
 
-    python benchmarks/profile_onnxruntime.py v4-hybrid-l [--resolution 256] [--dtype int8] [--runs 20]
+    python benchmarks/profile_onnxruntime.py v4-hybrid-l [--resolution 256] [--dtype int8] [--runs 20] [--activations int8]
 
 Exports and (for int8) quantizes the spec's torch model exactly as
 `mncost bench --runtime onnxruntime` does (`mncost.fidelity.onnx_bench`), runs it with
@@ -29,6 +29,8 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, default=None)
     ap.add_argument("--dtype", choices=("fp32", "int8"), default="int8")
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--activations", choices=("uint8", "int8"), default="uint8",
+                    help="int8 activation type: uint8 (U8S8, what bench runs) or int8 (S8S8, which leaves convs float)")
     args = ap.parse_args()
 
     import onnx
@@ -47,7 +49,7 @@ def main() -> None:
         path = Path(tmp) / "model.onnx"
         export_onnx(net, x, path)
         if args.dtype == "int8":
-            quantize_int8(path, Path(tmp) / "model.int8.onnx", tuple(x.shape), 16)
+            quantize_int8(path, Path(tmp) / "model.int8.onnx", tuple(x.shape), 16, activations=args.activations)
             path = Path(tmp) / "model.int8.onnx"
         options = ort.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1

@@ -231,30 +231,13 @@ def test_onnxruntime_int8_runs_every_conv_in_int8(model, tmp_path):
 def test_onnxruntime_bench_warns_when_int8_convs_run_in_float(monkeypatch):
     """An int8 graph the runtime runs partly in float is said so: S8S8 quantization (int8 activations) leaves
     some of MobileNetV2's convolutions float on x86 onnxruntime; the U8S8 recipe leaves none, and no warning."""
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
+    import functools
+    import warnings
 
     from mncost.errors import MncostWarning
     from mncost.fidelity import onnx_bench
 
-    def s8s8(src, dst, input_shape, calibration_inputs):
-        import numpy as np
-        from onnxruntime.quantization import CalibrationDataReader
-
-        class Inputs(CalibrationDataReader):
-            def __init__(self):
-                self._it = iter([{"x": np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)}])
-
-            def get_next(self):
-                return next(self._it, None)
-
-        prepared = dst.with_suffix(".prep.onnx")
-        quant_pre_process(str(src), str(prepared))
-        quantize_static(str(prepared), str(dst), Inputs(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
-                        weight_type=QuantType.QInt8, per_channel=True)
-
-    import warnings
-
+    s8s8 = functools.partial(onnx_bench.quantize_int8, activations="int8")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         onnx_bench.bench_onnx("v2", alpha=0.5, resolution=64, dtype="int8", quick=True)

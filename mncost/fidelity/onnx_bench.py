@@ -44,7 +44,10 @@ def export_onnx(net: Any, x: Any, path: Path) -> None:
         torch.onnx.export(net, (x,), str(path), dynamo=False, input_names=["x"], output_names=["y"], opset_version=17)
 
 
-def quantize_int8(src: Path, dst: Path, input_shape: tuple[int, ...], calibration_inputs: int) -> None:
+def quantize_int8(src: Path, dst: Path, input_shape: tuple[int, ...], calibration_inputs: int, *,
+                  activations: str = "uint8") -> None:
+    """Static QDQ quantization, int8 weights per channel; ``activations`` "uint8" (U8S8, what ``bench`` runs) or
+    "int8" (S8S8, kept to show what it leaves float: ``benchmarks/profile_onnxruntime.py --activations int8``)."""
     import numpy as np
 
     import logging
@@ -66,7 +69,7 @@ def quantize_int8(src: Path, dst: Path, input_shape: tuple[int, ...], calibratio
     try:
         prepared = dst.with_suffix(".prep.onnx")
         quant_pre_process(str(src), str(prepared))  # shape inference and constant folding: biases become initializers
-        quantize_static(str(prepared), str(dst), Inputs(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
+        quantize_static(str(prepared), str(dst), Inputs(), quant_format=QuantFormat.QDQ, activation_type={"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}[activations],
                         weight_type=QuantType.QInt8, per_channel=True)
     finally:
         root.setLevel(level)
