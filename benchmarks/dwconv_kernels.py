@@ -17,19 +17,8 @@ import argparse
 import platform
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 SHAPES = ((48, 64), (96, 32), (256, 16))  # (channels, resolution): early, middle, late stages
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -42,10 +31,11 @@ def main() -> None:
     import torch
     from torch import nn
 
+    from mncost.fidelity.calibrate import cpu_model
     from mncost.fidelity.litert_bench import ready_interpreter
     from mncost.fidelity.timing import pinned, time_until_steady
 
-    print(f"# {cpu_name()}, ai-edge-litert {version('ai-edge-litert')}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, one thread")
+    print(f"# {cpu_model() or platform.processor() or platform.machine()}, ai-edge-litert {version('ai-edge-litert')}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, one thread")
     print(f"{'dtype':5s} {'kernel':>6s} {'channels':>8s} {'res':>4s} {'µs':>9s} {'GMAC/s':>7s} {'3×3 GMAC/s (floor)':>19s}")
     for dtype in (("fp32", "int8") if args.dtype == "both" else (args.dtype,)):
         for channels, res in SHAPES:
