@@ -8,9 +8,9 @@ all graph optimisations on. ``dtype="int8"`` first quantizes it statically to QD
 MinMax calibration on ``calibration_inputs`` generated inputs, standard normal, seeded).
 Why uint8 activations (U8S8): with int8 ones (S8S8) onnxruntime 1.32 on x86 fuses only part of
 the convolutions into ``QLinearConv`` and runs the rest as float ``Conv``s between
-``DequantizeLinear`` and ``QuantizeLinear`` (MobileNetV3-Large: 30 of 62 fused, 13.5 ms; U8S8:
-62 of 62, 4.4 ms; ``benchmarks/profile_onnxruntime.py`` counts them), which is not the int8
-deployment the measurement stands for.
+``DequantizeLinear`` and ``QuantizeLinear`` (MobileNetV3-Large: 30 of 62 fused, 17.3 ms profiled;
+U8S8: 62 of 62, 6.1 ms; ``benchmarks/profile_onnxruntime.py --activations int8|uint8``), which is not
+the int8 deployment the measurement stands for.
 Timing as for the torch benchmark (:mod:`.timing`). No per-layer times.
 
 Needs ``pip install 'mncost[bench]'`` (onnx, onnxruntime) and torch; imported lazily.
