@@ -94,18 +94,27 @@ def test_zoo_needs_all(capsys):
     assert code == 2 and err.splitlines() == ["error: --zoo adds networks to --all; give it with --all"]
 
 
-def test_bench_all_passes_its_options_and_the_zoo(monkeypatch, capsys):
-    # --runs and --warmup reach every network (they were once ignored by --all); --zoo adds the other families.
-    pytest.importorskip("torch")
+def capture_bench_all(monkeypatch, dtype):
+    """Replace bench_all by a stand-in that records its grid and options and returns a few fittable rows."""
     from mncost.fidelity import bench
 
     seen = {}
 
     def fake_bench_all(grid, **kw):
         seen.update(kw, grid=grid)
-        return [Measurement(model=m, alpha=a, resolution=r, latency_ms=1.0 + i, dtype="int8", runs=40, latency_iqr_ms=0.01) for i, (m, a, r, _) in enumerate(grid[:5])]
+        return [Measurement(model=m, alpha=a, resolution=r, latency_ms=1.0 + i, dtype=dtype, runs=3, latency_iqr_ms=0.01)
+                for i, (m, a, r, _) in enumerate(grid[:5])]
 
     monkeypatch.setattr(bench, "bench_all", fake_bench_all)
+    return seen
+
+
+def test_bench_all_passes_its_options_and_the_zoo(monkeypatch, capsys):
+    # --runs and --warmup reach every network (they were once ignored by --all); --zoo adds the other families.
+    pytest.importorskip("torch")
+    from mncost.fidelity import bench
+
+    seen = capture_bench_all(monkeypatch, "int8")
     code, out, _ = run_cli(capsys, "bench", "--all", "--zoo", "--runtime", "onnxruntime", "--dtype", "int8", "--runs", "40", "--warmup", "3", "--max-runs", "99")
     assert code == 0 and "local-cpu-fitted" in out
     assert (seen["runs"], seen["warmup"], seen["max_runs"], seen["runtime"], seen["dtype"]) == (40, 3, 99, "onnxruntime", "int8")
@@ -116,13 +125,7 @@ def test_bench_all_quick_zoo_is_small(capsys, monkeypatch):
     """--quick shrinks the zoo too: one network of each family at 64 px, not the full-size grid."""
     from mncost.fidelity import bench
 
-    seen = {}
-
-    def fake_bench_all(grid, **kw):
-        seen.update(kw, grid=grid)
-        return [Measurement(model=m, alpha=a, resolution=r, latency_ms=1.0 + i, runs=3, latency_iqr_ms=0.01) for i, (m, a, r, _) in enumerate(grid)]
-
-    monkeypatch.setattr(bench, "bench_all", fake_bench_all)
+    seen = capture_bench_all(monkeypatch, "fp32")
     code, _, _ = run_cli(capsys, "bench", "--all", "--zoo", "--quick")
     assert code == 0 and seen["quick"] is True
     assert seen["grid"] == bench.QUICK_GRID + bench.QUICK_ZOO_GRID
